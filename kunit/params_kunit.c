@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the module parameters.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+
+#include "params.h"
+
+static void strategy_names_round_trip(struct kunit *test)
+{
+	int s;
+
+	for (s = 0; s < CACHEPROXY_NR_STRATEGIES; s++)
+		KUNIT_EXPECT_EQ(test,
+				cacheproxy_strategy_parse(cacheproxy_strategy_name(s)),
+				s);
+}
+
+static void strategy_unknown_is_einval(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, cacheproxy_strategy_parse("bogus"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, cacheproxy_strategy_parse(""), -EINVAL);
+	KUNIT_EXPECT_EQ(test, cacheproxy_strategy_parse("shard\n"),
+			CACHEPROXY_SHARD);
+}
+
+static struct kunit_case cacheproxy_params_cases[] = {
+	KUNIT_CASE(strategy_names_round_trip),
+	KUNIT_CASE(strategy_unknown_is_einval),
+	{}
+};
+
+static struct kunit_suite cacheproxy_params_suite = {
+	.name = "cacheproxy_params",
+	.test_cases = cacheproxy_params_cases,
+};
+kunit_test_suite(cacheproxy_params_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for cacheproxy");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

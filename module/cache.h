@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The cache instance: the one API that /proc, the misc device, the module
+ * init and the KUnit tests use. Every strategy sits behind it.
+ *
+ * A cache is an object: the module makes one from its parameters at load
+ * time, and the KUnit tests make their own with small lifetimes, a gate on
+ * the loader and a clock they can move.
+ */
+#ifndef _CACHEPROXY_CACHE_H
+#define _CACHEPROXY_CACHE_H
+
+#include <linux/types.h>
+
+#include "params.h"
+
+struct cacheproxy_cache;
+struct cacheproxy_stats;
+struct seq_file;
+
+/**
+ * struct cacheproxy_config - how to build a cache
+ * @strategy:		which of the four implementations
+ * @capacity:		most entries cached at once (>= 1)
+ * @ttl_ms:		lifetime of a value; 0 means no expiry
+ * @neg_ttl_ms:		lifetime of a cached ENOENT; 0 means not cached
+ * @load_delay_us:	time one load takes
+ * @slow_load_ms:	time one load of a "slow-" key takes
+ * @loader_max_active:	concurrency of the loader workqueue
+ * @shards:		shard count for the shard strategy (power of two)
+ */
+struct cacheproxy_config {
+	enum cacheproxy_strategy strategy;
+	unsigned int capacity;
+	unsigned int ttl_ms;
+	unsigned int neg_ttl_ms;
+	unsigned int load_delay_us;
+	unsigned int slow_load_ms;
+	unsigned int loader_max_active;
+	unsigned int shards;
+};
+
+struct cacheproxy_cache *cacheproxy_cache_create(const struct cacheproxy_config *cfg);
+void cacheproxy_cache_destroy(struct cacheproxy_cache *cache);
+
+int cacheproxy_lookup(struct cacheproxy_cache *cache, const char *key,
+		      size_t key_len, char *val, size_t val_size,
+		      size_t *val_len);
+int cacheproxy_invalidate(struct cacheproxy_cache *cache, const char *key,
+			  size_t key_len);
+void cacheproxy_flush(struct cacheproxy_cache *cache);
+
+void cacheproxy_stats_read(struct cacheproxy_cache *cache,
+			   struct cacheproxy_stats *out);
+void cacheproxy_stats_reset(struct cacheproxy_cache *cache);
+void cacheproxy_show_entries(struct cacheproxy_cache *cache,
+			     struct seq_file *m);
+
+/* Test hooks, reachable from KUnit only (EXPORT_SYMBOL_IF_KUNIT). */
+void cacheproxy_test_advance_clock(struct cacheproxy_cache *cache, u64 ns);
+void cacheproxy_test_gate_loads(struct cacheproxy_cache *cache, bool closed);
+
+#endif /* _CACHEPROXY_CACHE_H */

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-CPU counters. A reset stores zeros into every CPU's event slots while
+ * those CPUs may be incrementing them: an increment racing with the reset
+ * may survive it or be lost, which is the usual contract of a statistics
+ * reset. Readers never see torn values on 64-bit; on 32-bit a slot read in
+ * the middle of an update may be off, which only statistics suffer.
+ */
+#include <linux/log2.h>
+#include <linux/minmax.h>
+#include <linux/percpu.h>
+#include <linux/string.h>
+
+#include "stats.h"
+
+int cacheproxy_counters_init(struct cacheproxy_counters *c)
+{
+	c->pcpu = alloc_percpu(struct cacheproxy_counters_cpu);
+	return c->pcpu ? 0 : -ENOMEM;
+}
+
+void cacheproxy_counters_uninit(struct cacheproxy_counters *c)
+{
+	free_percpu(c->pcpu);
+	c->pcpu = NULL;
+}
+
+/* Counts one lookup that took @ns nanoseconds. */
+void cacheproxy_counters_lat(struct cacheproxy_counters *c, u64 ns)
+{
+	unsigned int b = ns ? min(ilog2(ns), CACHEPROXY_LAT_BUCKETS - 1) : 0;
+
+	this_cpu_inc(c->pcpu->lat[b]);
+}
+
+/* Fills the counter fields of @out; the caller fills the rest. */
+void cacheproxy_counters_read(struct cacheproxy_counters *c,
+			      struct cacheproxy_stats *out)
+{
+	u64 sum[CACHEPROXY_NR_COUNTERS] = { };
+	unsigned int i;
+	int cpu;
+
+	memset(out->lat_ns_log2, 0, sizeof(out->lat_ns_log2));
+	for_each_possible_cpu(cpu) {
+		struct cacheproxy_counters_cpu *p = per_cpu_ptr(c->pcpu, cpu);
+
+		for (i = 0; i < CACHEPROXY_NR_COUNTERS; i++)
+			sum[i] += READ_ONCE(p->ctr[i]);
+		for (i = 0; i < CACHEPROXY_LAT_BUCKETS; i++)
+			out->lat_ns_log2[i] += READ_ONCE(p->lat[i]);
+	}
+	out->lookups = sum[CACHEPROXY_CTR_LOOKUPS];
+	out->hits = sum[CACHEPROXY_CTR_HITS];
+	out->misses = sum[CACHEPROXY_CTR_MISSES];
+	out->loads_started = sum[CACHEPROXY_CTR_LOADS_STARTED];
+	out->loads_ok = sum[CACHEPROXY_CTR_LOADS_OK];
+	out->loads_failed = sum[CACHEPROXY_CTR_LOADS_FAILED];
+	out->coalesced = sum[CACHEPROXY_CTR_COALESCED];
+	out->evictions = sum[CACHEPROXY_CTR_EVICTIONS];
+	out->expirations = sum[CACHEPROXY_CTR_EXPIRATIONS];
+	out->invalidations = sum[CACHEPROXY_CTR_INVALIDATIONS];
+	out->entries = sum[CACHEPROXY_CTR_ENTRIES];
+	out->inflight = sum[CACHEPROXY_CTR_INFLIGHT];
+}
+
+/* Zeroes the events and the histogram; the gauges are left alone. */
+void cacheproxy_counters_reset(struct cacheproxy_counters *c)
+{
+	unsigned int i;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct cacheproxy_counters_cpu *p = per_cpu_ptr(c->pcpu, cpu);
+
+		for (i = 0; i < CACHEPROXY_NR_EVENTS; i++)
+			WRITE_ONCE(p->ctr[i], 0);
+		for (i = 0; i < CACHEPROXY_LAT_BUCKETS; i++)
+			WRITE_ONCE(p->lat[i], 0);
+	}
+}
