@@ -26,22 +26,23 @@ modules:
 	fi
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
+# kbuild's modules_install runs depmod itself (against INSTALL_MOD_PATH).
 install modules_install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
-	@if [ -z "$(INSTALL_MOD_PATH)" ]; then depmod -a; fi
 
 tools:
 	$(MAKE) -C userspace-tool
 	$(MAKE) -C selftests KSRC=$(KSRC)
 
 check:
-	scripts/check
+	@scripts/check
 
 demo:
-	scripts/demo
+	@scripts/demo
 
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -f module/*.o kunit/*.o *.ko *.mod *.mod.c *.o modules.order Module.symvers
-	-$(MAKE) -C userspace-tool clean
-	-$(MAKE) -C selftests clean
+	@for d in userspace-tool selftests; do \
+		if [ -f $$d/Makefile ]; then $(MAKE) -C $$d clean; fi; \
+	done

@@ -35,6 +35,7 @@ static struct kunit_suite cacheproxy_params_suite = {
 	.name = "cacheproxy_params",
 	.test_cases = cacheproxy_params_cases,
 };
+
 kunit_test_suite(cacheproxy_params_suite);
 
 MODULE_LICENSE("GPL");

@@ -108,3 +108,13 @@ cp_kernel_dir()
 	} | sha256sum | cut -c1-12)
 	echo "$CP_CACHE/kernels/$1-$(cp_src_version)-$hash"
 }
+
+# cp_obj_dir NAME: where the modules are built for kernel NAME; one per
+# kernel and per work tree, so clones never share object files.
+cp_obj_dir()
+{
+	local tree
+
+	tree=$(echo "$CP_ROOT" | sha256sum | cut -c1-8)
+	echo "$CP_CACHE/obj/$tree/$(basename "$(cp_kernel_dir "$1")")"
+}
