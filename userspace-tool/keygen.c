@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PRNG, Zipf sampler and key names for cacheproxy-stress (see keygen.h).
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include <linux/cacheproxy.h>
+
+#include "keygen.h"
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void cp_rng_seed(struct cp_rng *r, uint64_t seed, uint64_t stream)
+{
+	uint64_t x = seed ^ (stream * 0xd1342543de82ef95ULL);
+	int i;
+
+	for (i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&x);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+uint64_t cp_rng_next(struct cp_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+uint64_t cp_rng_below(struct cp_rng *r, uint64_t n)
+{
+	return (uint64_t)(((unsigned __int128)cp_rng_next(r) * n) >> 64);
+}
+
+double cp_rng_double(struct cp_rng *r)
+{
+	return (double)(cp_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+/* log1p(x) / x, continuous at 0 */
+static double helper1(double x)
+{
+	return fabs(x) > 1e-8 ? log1p(x) / x : 1.0 - x / 2.0;
+}
+
+/* expm1(x) / x, continuous at 0 */
+static double helper2(double x)
+{
+	return fabs(x) > 1e-8 ? expm1(x) / x : 1.0 + x / 2.0;
+}
+
+/* H(x) = integral of 1 / t^s, shifted so that it is defined for s = 1 */
+static double zipf_h_integral(const struct cp_zipf *z, double x)
+{
+	double lx = log(x);
+
+	return helper2((1.0 - z->s) * lx) * lx;
+}
+
+static double zipf_h(const struct cp_zipf *z, double x)
+{
+	return exp(-z->s * log(x));
+}
+
+static double zipf_h_integral_inv(const struct cp_zipf *z, double x)
+{
+	double t = x * (1.0 - z->s);
+
+	if (t < -1.0)
+		t = -1.0;
+	return exp(helper1(t) * x);
+}
+
+void cp_zipf_init(struct cp_zipf *z, uint64_t n, double s)
+{
+	z->n = n;
+	z->s = s;
+	z->h_x1 = zipf_h_integral(z, 1.5) - 1.0;
+	z->h_n = zipf_h_integral(z, (double)n + 0.5);
+	z->cut = 2.0 - zipf_h_integral_inv(z, zipf_h_integral(z, 2.5) -
+					   zipf_h(z, 2.0));
+}
+
+uint64_t cp_zipf_sample(const struct cp_zipf *z, struct cp_rng *r)
+{
+	for (;;) {
+		double u = z->h_n + cp_rng_double(r) * (z->h_x1 - z->h_n);
+		double x = zipf_h_integral_inv(z, u);
+		double k = floor(x + 0.5);
+
+		if (k < 1.0)
+			k = 1.0;
+		else if (k > (double)z->n)
+			k = (double)z->n;
+		if (k - x <= z->cut ||
+		    u >= zipf_h_integral(z, k + 0.5) - zipf_h(z, k))
+			return (uint64_t)k;
+	}
+}
+
+size_t cp_key_format(char *buf, enum cp_key_kind kind, const char *prefix,
+		     uint64_t num)
+{
+	static const char * const kind_prefix[CP_KEY_KINDS] = {
+		[CP_KEY_NORMAL] = "",
+		[CP_KEY_ENOENT] = "enoent-",
+		[CP_KEY_EIO] = "eio-",
+	};
+	int n = snprintf(buf, CACHEPROXY_KEY_MAX + 1, "%s%s%llu",
+			 kind_prefix[kind], prefix, (unsigned long long)num);
+
+	/* options.c keeps prefix short enough that this never truncates */
+	return n < 0 ? 0 : (size_t)n;
+}

@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cacheproxy-stress: option parsing and --help. Every problem is reported
+ * as one line "cacheproxy-stress: <problem>"; the caller exits 2.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/cacheproxy.h>
+
+#include "client.h"
+#include "options.h"
+
+static const char usage_text[] =
+"usage: cacheproxy-stress [OPTIONS]\n"
+"\n"
+"Drive the cacheproxy module from many threads and check every answer\n"
+"against the loader's contract: the value of key K is \"K:N\" (N a positive\n"
+"decimal), keys beginning \"enoent-\" fail with ENOENT and \"eio-\" with EIO,\n"
+"and within a one-key burst every caller of a deduplicating strategy (all\n"
+"but spinlock) sees the same N. Any wrong answer fails the run.\n"
+"\n"
+"Load:\n"
+"  -t, --threads N      worker threads (default 8; 1..1024)\n"
+"  -d, --duration S     run for S seconds (fractions allowed; default 10\n"
+"                       unless --ops is given)\n"
+"  -n, --ops N          stop after N lookups (with --duration: whichever\n"
+"                       comes first; the call or burst in progress\n"
+"                       completes, so a few more may run; in uniform and\n"
+"                       zipf a --mix invalidation or flush counts as one)\n"
+"  -k, --keys N         data size: distinct keys cycled through (default\n"
+"                       2000; 1..100000000)\n"
+"  -s, --scenario NAME  how keys are chosen (default uniform):\n"
+"                       singlekey  one burst at a time: --burst threads ask\n"
+"                                  for the same key at the same moment, then\n"
+"                                  all move on to the next key (a barrier per\n"
+"                                  key); with more threads than --burst, the\n"
+"                                  groups of --burst threads take turns\n"
+"                       multikey   threads split into groups of --burst; each\n"
+"                                  group runs its own sequence of one-key\n"
+"                                  bursts, concurrently with the other groups\n"
+"                                  (group g of G takes keys g, g+G, g+2G...)\n"
+"                       uniform    each thread picks keys uniformly at random\n"
+"                       zipf       each thread picks keys with P(rank k) ~\n"
+"                                  1/k^s (key 0 the most popular)\n"
+"      --zipf-s S       Zipf exponent, > 0 (default 1.0; zipf only)\n"
+"  -b, --burst N        threads asking for one key at once (default 8 as in\n"
+"                       the Go demo, or --threads if fewer; 1..--threads;\n"
+"                       the last group may be smaller)\n"
+"  -v, --via WAY        ioctl  CACHEPROXY_IOC_GET, one key per call (default)\n"
+"                       proc   /proc/cacheproxy/lookup: one open file per\n"
+"                              thread; pwrite(key) at offset 0 (fails with\n"
+"                              the lookup's errno), then pread at offset 0\n"
+"                              returns \"value\\n\"; positioned I/O keeps the\n"
+"                              offset at 0, so no lseek is needed (plain\n"
+"                              write/read if the file refuses it)\n"
+"                       batch  CACHEPROXY_IOC_GET_BATCH of --batch keys; in\n"
+"                              singlekey/multikey a burst asks for --batch\n"
+"                              consecutive keys\n"
+"  -B, --batch N        keys per GET_BATCH (default 64; 1..256; batch only)\n"
+"  -p, --key-prefix P   keys are P followed by a number (default \"key-\");\n"
+"                       \"enoent-\" and \"eio-\" prefixes expect that errno,\n"
+"                       \"slow-\" keys just load slower\n"
+"  -m, --mix LIST       a fraction of operations, in percent, that are not\n"
+"                       plain lookups, e.g. inval=1,flush=0.1,enoent=5,eio=5:\n"
+"                       inval   invalidate a random key of the data set\n"
+"                       flush   flush the whole cache\n"
+"                       enoent  look up \"enoent-\" P N instead (ENOENT)\n"
+"                       eio     look up \"eio-\" P N instead (EIO)\n"
+"                       In singlekey/multikey the roll is made once per\n"
+"                       burst: inval/flush run between bursts, enoent/eio\n"
+"                       change the key of the whole burst. inval or flush\n"
+"                       turn the same-N check off.\n"
+"  -S, --seed N         PRNG seed (default 1)\n"
+"  -F, --flush          flush the cache before the run, so that every key\n"
+"                       of the run misses once (see loads per distinct key)\n"
+"\n"
+"Output:\n"
+"  -j, --json FILE      write all figures as one JSON object (\"-\": stdout)\n"
+"  -q, --quiet          no live line and no summary (errors still reported)\n"
+"      --device PATH    the misc device (default " CP_DEFAULT_DEVICE ")\n"
+"      --proc PATH      the lookup file (default " CP_DEFAULT_PROC_LOOKUP ")\n"
+"  -h, --help           this text\n"
+"\n"
+"On a terminal a live line is printed once a second: elapsed time, ops/s\n"
+"and hit ratio over the last second, loads started since the start. The\n"
+"summary gives ops, ops/s, ns per op (and per burst), call latency\n"
+"percentiles (a log-linear histogram, within 6.25%; a batch counts as one\n"
+"call), wrong answers, errors by errno, and the STATS deltas (before/after)\n"
+"of the module. \"Loads per distinct key\" is loads_started divided by the\n"
+"number of distinct keys this run asked for (the tool marks each key the\n"
+"first time it asks for it). It equals the loads per distinct key missed\n"
+"when the run starts with none of its keys cached (--flush), nothing is\n"
+"evicted, expired or invalidated during the run, and no one else uses the\n"
+"module; then 1.00 means one load per key (no thundering herd).\n"
+"\n"
+"Same-N check: made for every strategy but spinlock (as named by\n"
+"CACHEPROXY_IOC_STATS) in singlekey and multikey with --burst >= 2, unless\n"
+"--mix has inval or flush. A mismatch is a wrong answer unless the module\n"
+"counted an eviction, expiration or invalidation during the run (then it\n"
+"is reported as excused).\n"
+"\n"
+"SIGINT and SIGTERM stop the run once the calls in progress return; the\n"
+"partial report is printed as usual. A second signal kills at once.\n"
+"\n"
+"Exit status:\n"
+"  0  every answer was right and no error was seen\n"
+"  1  wrong answers or errors were seen (or the run could not be completed)\n"
+"  2  usage error, or the module is not loaded (" CP_DEFAULT_DEVICE " or the\n"
+"     proc file missing or unusable)\n";
+
+enum {
+	OPT_ZIPF_S = 256,
+	OPT_DEVICE,
+	OPT_PROC,
+};
+
+static const struct option long_options[] = {
+	{ "threads",	required_argument, NULL, 't' },
+	{ "duration",	required_argument, NULL, 'd' },
+	{ "ops",	required_argument, NULL, 'n' },
+	{ "keys",	required_argument, NULL, 'k' },
+	{ "scenario",	required_argument, NULL, 's' },
+	{ "zipf-s",	required_argument, NULL, OPT_ZIPF_S },
+	{ "burst",	required_argument, NULL, 'b' },
+	{ "via",	required_argument, NULL, 'v' },
+	{ "batch",	required_argument, NULL, 'B' },
+	{ "key-prefix",	required_argument, NULL, 'p' },
+	{ "mix",	required_argument, NULL, 'm' },
+	{ "seed",	required_argument, NULL, 'S' },
+	{ "json",	required_argument, NULL, 'j' },
+	{ "quiet",	no_argument,	   NULL, 'q' },
+	{ "flush",	no_argument,	   NULL, 'F' },
+	{ "device",	required_argument, NULL, OPT_DEVICE },
+	{ "proc",	required_argument, NULL, OPT_PROC },
+	{ "help",	no_argument,	   NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char * const scenario_names[] = {
+	[CP_SCENARIO_SINGLEKEY] = "singlekey",
+	[CP_SCENARIO_MULTIKEY] = "multikey",
+	[CP_SCENARIO_UNIFORM] = "uniform",
+	[CP_SCENARIO_ZIPF] = "zipf",
+};
+
+static const char * const via_names[] = {
+	[CP_VIA_IOCTL] = "ioctl",
+	[CP_VIA_PROC] = "proc",
+	[CP_VIA_BATCH] = "batch",
+};
+
+const char *cp_scenario_name(enum cp_scenario s)
+{
+	return scenario_names[s];
+}
+
+const char *cp_via_name(enum cp_via v)
+{
+	return via_names[v];
+}
+
+bool cp_scenario_bursts(enum cp_scenario s)
+{
+	return s == CP_SCENARIO_SINGLEKEY || s == CP_SCENARIO_MULTIKEY;
+}
+
+__attribute__((format(printf, 1, 2)))
+static int bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("cacheproxy-stress: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+/* A decimal integer in [min, max], nothing else (no sign, no spaces). */
+static int parse_u64(const char *name, const char *s, uint64_t min,
+		     uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return bad("%s: '%s' is not a number", name, s);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end)
+		return bad("%s: '%s' is not a number", name, s);
+	if (errno == ERANGE || v < min || v > max)
+		return bad("%s: '%s' is out of range (%llu..%llu)", name, s,
+			   (unsigned long long)min, (unsigned long long)max);
+	*out = v;
+	return 0;
+}
+
+static int parse_uint(const char *name, const char *s, unsigned int min,
+		      unsigned int max, unsigned int *out)
+{
+	uint64_t v;
+
+	if (parse_u64(name, s, min, max, &v))
+		return -1;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/* A finite decimal number (fractions allowed, no sign) in (0, max]. */
+static int parse_positive(const char *name, const char *s, double max,
+			  bool zero_ok, double *out)
+{
+	char *end;
+	double v;
+
+	if ((*s < '0' || *s > '9') && *s != '.')
+		return bad("%s: '%s' is not a number", name, s);
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end || end == s || !isfinite(v))
+		return bad("%s: '%s' is not a number", name, s);
+	if ((v == 0 && !zero_ok) || v > max)
+		return bad("%s: '%s' is out of range (%s%g)", name, s,
+			   zero_ok ? "0.." : "> 0, up to ", max);
+	*out = v;
+	return 0;
+}
+
+static int parse_name(const char *name, const char *s,
+		      const char * const *names, unsigned int n,
+		      unsigned int *out)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(s, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	if (n == 4)
+		return bad("%s: unknown value '%s' (one of %s, %s, %s, %s)",
+			   name, s, names[0], names[1], names[2], names[3]);
+	return bad("%s: unknown value '%s' (one of %s, %s, %s)",
+		   name, s, names[0], names[1], names[2]);
+}
+
+/* "inval=1,flush=0.1,enoent=5,eio=5" */
+static int parse_mix(const char *s, struct cp_mix *mix)
+{
+	char buf[256], *tok, *save = NULL;
+
+	if (strlen(s) >= sizeof(buf))
+		return bad("--mix: '%s' is too long", s);
+	strcpy(buf, s);
+	memset(mix, 0, sizeof(*mix));
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		double *slot;
+
+		if (!eq)
+			return bad("--mix: '%s' is not NAME=PERCENT", tok);
+		*eq = '\0';
+		if (!strcmp(tok, "inval"))
+			slot = &mix->inval;
+		else if (!strcmp(tok, "flush"))
+			slot = &mix->flush;
+		else if (!strcmp(tok, "enoent"))
+			slot = &mix->enoent;
+		else if (!strcmp(tok, "eio"))
+			slot = &mix->eio;
+		else
+			return bad("--mix: unknown name '%s' (one of inval, flush, enoent, eio)",
+				   tok);
+		if (parse_positive("--mix", eq + 1, 100, true, slot))
+			return -1;
+	}
+	if (mix->inval + mix->flush + mix->enoent + mix->eio > 100.0)
+		return bad("--mix: '%s' adds up to more than 100 percent", s);
+	return 0;
+}
+
+int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
+{
+	bool burst_set = false, batch_set = false, zipf_set = false;
+	uint64_t v64;
+	unsigned int u = 0;
+	double d;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->threads = 8;
+	o->burst = 8;
+	o->batch = 64;
+	o->keys = 2000;
+	o->scenario = CP_SCENARIO_UNIFORM;
+	o->zipf_s = 1.0;
+	o->via = CP_VIA_IOCTL;
+	o->prefix = "key-";
+	o->seed = 1;
+	o->device = CP_DEFAULT_DEVICE;
+	o->proc_lookup = CP_DEFAULT_PROC_LOOKUP;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":t:d:n:k:s:b:v:B:p:m:S:j:qFh",
+				long_options, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (parse_uint("--threads", optarg, 1,
+				       CP_LIMIT_THREADS, &o->threads))
+				return -1;
+			break;
+		case 'd':
+			if (parse_positive("--duration", optarg, 1e7, false,
+					   &o->duration))
+				return -1;
+			break;
+		case 'n':
+			if (parse_u64("--ops", optarg, 1, UINT64_MAX / 2,
+				      &o->ops))
+				return -1;
+			break;
+		case 'k':
+			if (parse_u64("--keys", optarg, 1, CP_LIMIT_KEYS,
+				      &o->keys))
+				return -1;
+			break;
+		case 's':
+			if (parse_name("--scenario", optarg, scenario_names,
+				       4, &u))
+				return -1;
+			o->scenario = u;
+			break;
+		case OPT_ZIPF_S:
+			if (parse_positive("--zipf-s", optarg, 100, false,
+					   &d))
+				return -1;
+			o->zipf_s = d;
+			zipf_set = true;
+			break;
+		case 'b':
+			if (parse_uint("--burst", optarg, 1, CP_LIMIT_THREADS,
+				       &o->burst))
+				return -1;
+			burst_set = true;
+			break;
+		case 'v':
+			if (parse_name("--via", optarg, via_names, 3, &u))
+				return -1;
+			o->via = u;
+			break;
+		case 'B':
+			if (parse_uint("--batch", optarg, 1,
+				       CACHEPROXY_BATCH_MAX, &o->batch))
+				return -1;
+			batch_set = true;
+			break;
+		case 'p':
+			o->prefix = optarg;
+			break;
+		case 'm':
+			if (parse_mix(optarg, &o->mix))
+				return -1;
+			break;
+		case 'S':
+			if (parse_u64("--seed", optarg, 0, UINT64_MAX, &v64))
+				return -1;
+			o->seed = v64;
+			break;
+		case 'j':
+			o->json = optarg;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'F':
+			o->flush = true;
+			break;
+		case OPT_DEVICE:
+			o->device = optarg;
+			break;
+		case OPT_PROC:
+			o->proc_lookup = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 1;
+		case ':':
+			return bad("option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				return bad("unknown option '-%c'", optopt);
+			return bad("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return bad("unexpected argument '%s'", argv[optind]);
+
+	if (!burst_set && o->burst > o->threads)
+		o->burst = o->threads;
+	if (o->burst > o->threads)
+		return bad("--burst %u is more than --threads %u", o->burst,
+			   o->threads);
+	if (batch_set && o->via != CP_VIA_BATCH)
+		return bad("--batch needs --via batch");
+	if (o->via != CP_VIA_BATCH)
+		o->batch = 1;
+	if (zipf_set && o->scenario != CP_SCENARIO_ZIPF)
+		return bad("--zipf-s needs --scenario zipf");
+	/* "eio-" PREFIX NUM must fit in a key */
+	if (strlen(o->prefix) > CACHEPROXY_KEY_MAX - 20 - strlen("enoent-"))
+		return bad("--key-prefix: '%s' is too long (at most %zu bytes)",
+			   o->prefix,
+			   CACHEPROXY_KEY_MAX - 20 - strlen("enoent-"));
+	if (strchr(o->prefix, '\n'))
+		return bad("--key-prefix: a key cannot hold a newline");
+	if (!o->ops && !o->duration)
+		o->duration = 10;
+	return 0;
+}

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cacheproxy-stress output: the summary on stdout, the JSON object, the
+ * live line.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "options.h"
+#include "report.h"
+
+static const struct {
+	const char *name;
+	size_t off;
+	bool gauge;		/* a level, not a counter: no delta */
+} stat_fields[] = {
+#define F(x, g) { #x, offsetof(struct cacheproxy_stats, x), g }
+	F(lookups, false),
+	F(hits, false),
+	F(misses, false),
+	F(loads_started, false),
+	F(loads_ok, false),
+	F(loads_failed, false),
+	F(coalesced, false),
+	F(evictions, false),
+	F(expirations, false),
+	F(invalidations, false),
+	F(entries, true),
+	F(inflight, true),
+#undef F
+};
+
+#define NR_STAT_FIELDS (sizeof(stat_fields) / sizeof(stat_fields[0]))
+
+static uint64_t stat(const struct cacheproxy_stats *s, unsigned int i)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)s + stat_fields[i].off, sizeof(v));
+	return v;
+}
+
+#define DELTA(r, field) ((r)->after.field - (r)->before.field)
+
+void cp_results_collect(struct cp_results *r, struct cp_run *run,
+			uint64_t end_ns)
+{
+	unsigned int i, e;
+
+	r->elapsed_ns = end_ns - run->start_ns;
+	r->same_n = run->same_n;
+	cp_hist_init(&r->hist);
+	for (i = 0; i < run->nworkers; i++) {
+		const struct cp_worker *w = &run->workers[i];
+
+		r->ops += atomic_load(&w->ops);
+		r->calls += w->calls;
+		r->wrong += w->wrong;
+		r->errors += w->errors;
+		r->distinct += w->distinct;
+		r->mix_inval += w->mix_inval;
+		r->mix_flush += w->mix_flush;
+		for (e = 0; e < CP_ERRNO_SLOTS; e++) {
+			r->errs[e] += w->errs[e];
+			r->expected[e] += w->expected[e];
+		}
+		cp_hist_merge(&r->hist, &w->hist);
+	}
+	for (i = 0; i < run->ngroups; i++) {
+		const struct cp_group *g = &run->groups[i];
+
+		r->bursts += g->bursts;
+		r->wrong += g->same_n_wrong;
+		r->same_n_checked += g->same_n_checked;
+		r->same_n_excused += g->same_n_excused;
+	}
+}
+
+static const char *errno_name(unsigned int e, char *buf, size_t size)
+{
+	const char *name = e < CP_ERRNO_SLOTS - 1 ? strerrorname_np((int)e) :
+						    NULL;
+
+	if (name)
+		return name;
+	snprintf(buf, size, e < CP_ERRNO_SLOTS - 1 ? "errno%u" : "errno>=%u",
+		 e);
+	return buf;
+}
+
+static const char *fmt_ns(char *buf, size_t size, double ns)
+{
+	if (ns < 1e3)
+		snprintf(buf, size, "%.0fns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, size, "%.1fus", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, size, "%.2fms", ns / 1e6);
+	else
+		snprintf(buf, size, "%.2fs", ns / 1e9);
+	return buf;
+}
+
+static double ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : 0.0;
+}
+
+static void print_errnos(FILE *f, const char *label, const uint64_t *counts)
+{
+	char buf[32];
+	bool any = false;
+	unsigned int e;
+
+	for (e = 0; e < CP_ERRNO_SLOTS; e++) {
+		if (!counts[e])
+			continue;
+		if (!any)
+			fprintf(f, "%-14s", label);
+		fprintf(f, " %s %llu", errno_name(e, buf, sizeof(buf)),
+			(unsigned long long)counts[e]);
+		any = true;
+	}
+	if (any)
+		fputc('\n', f);
+}
+
+static const double pcts[] = { 50, 90, 99, 99.9 };
+static const char * const pct_names[] = { "p50", "p90", "p99", "p99.9" };
+static const char * const pct_keys[] = { "p50", "p90", "p99", "p999" };
+
+void cp_report_text(FILE *f, const struct cp_results *r,
+		    const struct cp_opts *o)
+{
+	double secs = (double)r->elapsed_ns / 1e9;
+	char a[32];
+	unsigned int i;
+
+	fprintf(f, "cacheproxy-stress: strategy %s, scenario %s, via %s",
+		r->before.strategy, cp_scenario_name(o->scenario),
+		cp_via_name(o->via));
+	if (o->via == CP_VIA_BATCH)
+		fprintf(f, " (batch %u)", o->batch);
+	fprintf(f, ", %u threads", o->threads);
+	if (cp_scenario_bursts(o->scenario))
+		fprintf(f, ", burst %u", o->burst);
+	if (o->scenario == CP_SCENARIO_ZIPF)
+		fprintf(f, ", zipf-s %g", o->zipf_s);
+	fprintf(f, ", %llu keys \"%s\"N, seed %llu%s\n",
+		(unsigned long long)o->keys, o->prefix,
+		(unsigned long long)o->seed,
+		r->interrupted ? " (INTERRUPTED: partial)" : "");
+
+	fprintf(f, "ops           %llu in %.2f s: %.0f ops/s, %.0f ns/op\n",
+		(unsigned long long)r->ops, secs, secs > 0 ? r->ops / secs : 0,
+		ratio(r->elapsed_ns, r->ops));
+	if (cp_scenario_bursts(o->scenario))
+		fprintf(f, "bursts        %llu: %.0f ns/burst\n",
+			(unsigned long long)r->bursts,
+			ratio(r->elapsed_ns, r->bursts));
+	fprintf(f, "latency       ");
+	for (i = 0; i < 4; i++)
+		fprintf(f, "%s %s  ", pct_names[i],
+			fmt_ns(a, sizeof(a),
+			       (double)cp_hist_percentile(&r->hist, pcts[i])));
+	fprintf(f, "max %s  (%llu calls%s)\n",
+		fmt_ns(a, sizeof(a), (double)r->hist.max),
+		(unsigned long long)r->calls,
+		o->via == CP_VIA_BATCH ? " of a batch each" : "");
+	if (r->mix_inval || r->mix_flush)
+		fprintf(f, "mix           %llu invalidations, %llu flushes\n",
+			(unsigned long long)r->mix_inval,
+			(unsigned long long)r->mix_flush);
+	print_errnos(f, "expected errs", r->expected);
+	fprintf(f, "wrong answers %llu", (unsigned long long)r->wrong);
+	if (r->same_n)
+		fprintf(f, " (same-N checked on %llu burst keys, %llu mismatches excused by removals)",
+			(unsigned long long)r->same_n_checked,
+			(unsigned long long)r->same_n_excused);
+	else if (cp_scenario_bursts(o->scenario))
+		fprintf(f, " (same-N not checked: %s)",
+			strcmp(r->before.strategy, "spinlock") == 0 ?
+			"spinlock does not deduplicate" :
+			o->burst < 2 ? "burst 1" : "--mix inval/flush");
+	fputc('\n', f);
+	fprintf(f, "errors        %llu\n", (unsigned long long)r->errors);
+	print_errnos(f, "  by errno", r->errs);
+
+	if (!r->have_after) {
+		fprintf(f, "kernel stats  unavailable at the end\n");
+	} else {
+		fprintf(f, "kernel stats  (after - before)\n");
+		for (i = 0; i < NR_STAT_FIELDS; i++) {
+			if (stat_fields[i].gauge)
+				fprintf(f, "  %-14s %llu (now)\n",
+					stat_fields[i].name,
+					(unsigned long long)stat(&r->after, i));
+			else
+				fprintf(f, "  %-14s %llu\n", stat_fields[i].name,
+					(unsigned long long)(stat(&r->after, i) -
+							     stat(&r->before, i)));
+		}
+		fprintf(f, "hit ratio     %.4f\n",
+			ratio(DELTA(r, hits), DELTA(r, lookups)));
+		fprintf(f, "loads/key     %.2f (%llu loads started / %llu distinct keys asked)\n",
+			ratio(DELTA(r, loads_started), r->distinct),
+			(unsigned long long)DELTA(r, loads_started),
+			(unsigned long long)r->distinct);
+	}
+	fprintf(f, "verdict       %s\n",
+		r->wrong ? "FAIL: wrong answers" :
+		r->errors ? "FAIL: errors" : "PASS");
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_errnos(FILE *f, const uint64_t *counts)
+{
+	const char *sep = "";
+	char buf[32];
+	unsigned int e;
+
+	fputc('{', f);
+	for (e = 0; e < CP_ERRNO_SLOTS; e++) {
+		if (!counts[e])
+			continue;
+		fprintf(f, "%s\"%s\": %llu", sep, errno_name(e, buf, sizeof(buf)),
+			(unsigned long long)counts[e]);
+		sep = ", ";
+	}
+	fputc('}', f);
+}
+
+static void json_stats(FILE *f, const char *name,
+		       const struct cacheproxy_stats *a,
+		       const struct cacheproxy_stats *b)
+{
+	unsigned int i;
+
+	fprintf(f, "  \"%s\": {", name);
+	for (i = 0; i < NR_STAT_FIELDS; i++) {
+		uint64_t v = stat(a, i);
+
+		if (b && !stat_fields[i].gauge)
+			v -= stat(b, i);
+		fprintf(f, "%s\"%s\": %llu", i ? ", " : "",
+			stat_fields[i].name, (unsigned long long)v);
+	}
+	fprintf(f, "},\n");
+}
+
+int cp_report_json(const char *path, const struct cp_results *r,
+		   const struct cp_opts *o)
+{
+	double secs = (double)r->elapsed_ns / 1e9;
+	bool to_stdout = !strcmp(path, "-");
+	FILE *f = to_stdout ? stdout : fopen(path, "w");
+	unsigned int i;
+
+	if (!f) {
+		fprintf(stderr, "cacheproxy-stress: --json %s: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	fprintf(f, "{\n  \"strategy\": ");
+	json_string(f, r->before.strategy);
+	fprintf(f, ",\n  \"scenario\": \"%s\",\n  \"via\": \"%s\",\n",
+		cp_scenario_name(o->scenario), cp_via_name(o->via));
+	fprintf(f, "  \"threads\": %u,\n  \"keys\": %llu,\n  \"burst\": %u,\n  \"batch\": %u,\n",
+		o->threads, (unsigned long long)o->keys, o->burst, o->batch);
+	fprintf(f, "  \"key_prefix\": ");
+	json_string(f, o->prefix);
+	fprintf(f, ",\n  \"zipf_s\": %g,\n  \"seed\": %llu,\n", o->zipf_s,
+		(unsigned long long)o->seed);
+	fprintf(f, "  \"mix\": {\"inval\": %g, \"flush\": %g, \"enoent\": %g, \"eio\": %g},\n",
+		o->mix.inval, o->mix.flush, o->mix.enoent, o->mix.eio);
+	fprintf(f, "  \"interrupted\": %s,\n  \"elapsed_s\": %.6f,\n",
+		r->interrupted ? "true" : "false", secs);
+	fprintf(f, "  \"ops\": %llu,\n  \"calls\": %llu,\n",
+		(unsigned long long)r->ops, (unsigned long long)r->calls);
+	fprintf(f, "  \"ops_per_sec\": %.1f,\n  \"ns_per_op\": %.1f,\n",
+		secs > 0 ? r->ops / secs : 0.0, ratio(r->elapsed_ns, r->ops));
+	if (cp_scenario_bursts(o->scenario))
+		fprintf(f, "  \"bursts\": %llu,\n  \"ns_per_burst\": %.1f,\n",
+			(unsigned long long)r->bursts,
+			ratio(r->elapsed_ns, r->bursts));
+	else
+		fprintf(f, "  \"bursts\": null,\n  \"ns_per_burst\": null,\n");
+	fprintf(f, "  \"latency_ns\": {");
+	for (i = 0; i < 4; i++)
+		fprintf(f, "\"%s\": %llu, ", pct_keys[i],
+			(unsigned long long)cp_hist_percentile(&r->hist, pcts[i]));
+	fprintf(f, "\"max\": %llu, \"min\": %llu, \"mean\": %.1f},\n",
+		(unsigned long long)r->hist.max,
+		(unsigned long long)(r->hist.count ? r->hist.min : 0),
+		ratio(r->hist.sum, r->hist.count));
+	fprintf(f, "  \"wrong\": %llu,\n  \"errors\": %llu,\n  \"errors_by_errno\": ",
+		(unsigned long long)r->wrong, (unsigned long long)r->errors);
+	json_errnos(f, r->errs);
+	fprintf(f, ",\n  \"expected_errors\": ");
+	json_errnos(f, r->expected);
+	fprintf(f, ",\n  \"same_n\": {\"checked\": %s, \"keys\": %llu, \"excused\": %llu},\n",
+		r->same_n ? "true" : "false",
+		(unsigned long long)r->same_n_checked,
+		(unsigned long long)r->same_n_excused);
+	fprintf(f, "  \"mix_ops\": {\"inval\": %llu, \"flush\": %llu},\n",
+		(unsigned long long)r->mix_inval,
+		(unsigned long long)r->mix_flush);
+	json_stats(f, "stats_before", &r->before, NULL);
+	if (r->have_after) {
+		json_stats(f, "stats_after", &r->after, NULL);
+		json_stats(f, "stats_delta", &r->after, &r->before);
+		fprintf(f, "  \"hit_ratio\": %.6f,\n",
+			ratio(DELTA(r, hits), DELTA(r, lookups)));
+		fprintf(f, "  \"loads_per_distinct_key\": %.6f,\n",
+			ratio(DELTA(r, loads_started), r->distinct));
+	} else {
+		fprintf(f, "  \"stats_after\": null,\n  \"stats_delta\": null,\n");
+		fprintf(f, "  \"hit_ratio\": null,\n  \"loads_per_distinct_key\": null,\n");
+	}
+	fprintf(f, "  \"distinct_keys\": %llu,\n", (unsigned long long)r->distinct);
+	fprintf(f, "  \"pass\": %s\n}\n",
+		r->wrong || r->errors ? "false" : "true");
+	if (to_stdout)
+		return fflush(f) ? -1 : 0;
+	if (ferror(f) | fclose(f)) {
+		fprintf(stderr, "cacheproxy-stress: --json %s: write failed\n",
+			path);
+		return -1;
+	}
+	return 0;
+}
+
+void cp_live_line(FILE *f, uint64_t elapsed_ns, uint64_t d_ns, uint64_t d_ops,
+		  const struct cacheproxy_stats *prev,
+		  const struct cacheproxy_stats *now,
+		  const struct cacheproxy_stats *start)
+{
+	uint64_t lookups = now->lookups - prev->lookups;
+
+	fprintf(f, "\r[%6.1fs] %10.0f ops/s  hit %5.1f%%  loads %llu\033[K",
+		(double)elapsed_ns / 1e9,
+		d_ns ? (double)d_ops * 1e9 / (double)d_ns : 0.0,
+		lookups ? 100.0 * (double)(now->hits - prev->hits) /
+			  (double)lookups : 0.0,
+		(unsigned long long)(now->loads_started - start->loads_started));
+	fflush(f);
+}

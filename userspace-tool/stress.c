@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cacheproxy-stress: drive the cacheproxy module from many threads and
+ * verify every answer. This file holds main(): check the module is there,
+ * start the workers, print the live line, stop, report. Options and exit
+ * codes: see --help (options.c).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/cacheproxy.h>
+
+#include "client.h"
+#include "options.h"
+#include "report.h"
+#include "workers.h"
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static uint64_t removals(const struct cacheproxy_stats *st)
+{
+	return st->evictions + st->expirations + st->invalidations;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ns / 1000000000ULL),
+		.tv_nsec = (long)(ns % 1000000000ULL),
+	};
+
+	nanosleep(&ts, NULL);	/* a signal cuts it short: fine */
+}
+
+/* Wait for the deadline, a signal or the end of --ops; live line. */
+static void supervise(struct cp_run *run, const struct cp_opts *o,
+		      const struct cacheproxy_stats *start, bool live)
+{
+	uint64_t deadline = o->duration ?
+			    run->start_ns + (uint64_t)(o->duration * 1e9) : 0;
+	uint64_t next_live = run->start_ns + 1000000000ULL;
+	uint64_t last_ns = run->start_ns, last_ops = 0;
+	struct cacheproxy_stats prev = *start, cur;
+
+	for (;;) {
+		uint64_t now = cp_now_ns(), wake = now + 50000000ULL;
+
+		if (got_signal ||
+		    atomic_load(&run->finished) == run->nworkers ||
+		    (deadline && now >= deadline))
+			break;
+		if (live && now >= next_live) {
+			uint64_t ops = cp_run_ops(run);
+
+			if (!cp_dev_stats(run->stats_fd, &cur)) {
+				cp_live_line(stdout, now - run->start_ns,
+					     now - last_ns, ops - last_ops,
+					     &prev, &cur, start);
+				prev = cur;
+			}
+			last_ns = now;
+			last_ops = ops;
+			next_live += 1000000000ULL;
+		}
+		if (live && next_live < wake)
+			wake = next_live;
+		if (deadline && deadline < wake)
+			wake = deadline;
+		if (wake > now)
+			sleep_ns(wake - now);
+	}
+	atomic_store(&run->stop, true);
+	if (live) {
+		fputs("\r\033[K", stdout);
+		fflush(stdout);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	static struct cp_results res;
+	struct cp_opts o;
+	struct cp_run run;
+	uint64_t end;
+	int fd, err, ret;
+
+	ret = cp_opts_parse(&o, argc, argv);
+	if (ret)
+		return ret > 0 ? CP_EXIT_OK : CP_EXIT_USAGE;
+
+	fd = cp_open(o.device);
+	if (fd < 0) {
+		fprintf(stderr, "cacheproxy-stress: %s: %s%s\n", o.device,
+			strerror(-fd),
+			fd == -ENOENT ? " (is the cacheproxy module loaded?)" : "");
+		return CP_EXIT_USAGE;
+	}
+	err = o.flush ? cp_dev_flush(fd) : 0;
+	if (err) {
+		fprintf(stderr, "cacheproxy-stress: %s: CACHEPROXY_IOC_FLUSH: %s\n",
+			o.device, strerror(-err));
+		return CP_EXIT_USAGE;
+	}
+	err = cp_dev_stats(fd, &res.before);
+	if (err) {
+		fprintf(stderr, "cacheproxy-stress: %s: CACHEPROXY_IOC_STATS: %s\n",
+			o.device, strerror(-err));
+		return CP_EXIT_USAGE;
+	}
+	if (o.via == CP_VIA_PROC) {
+		int pfd = cp_open(o.proc_lookup);
+
+		if (pfd < 0) {
+			fprintf(stderr, "cacheproxy-stress: %s: %s%s\n",
+				o.proc_lookup, strerror(-pfd),
+				pfd == -ENOENT ? " (is the cacheproxy module loaded?)" : "");
+			return CP_EXIT_USAGE;
+		}
+		close(pfd);
+	}
+
+	/* One signal stops the run; a second one kills (SA_RESETHAND). */
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	ret = cp_run_start(&run, &o, fd, strcmp(res.before.strategy,
+						 "spinlock") != 0,
+			   removals(&res.before));
+	if (ret) {
+		atomic_store(&run.stop, true);
+		cp_run_join(&run);
+		cp_run_free(&run);
+		return CP_EXIT_FAIL;
+	}
+	supervise(&run, &o, &res.before, !o.quiet && isatty(STDOUT_FILENO));
+	end = cp_run_join(&run);
+
+	res.interrupted = got_signal != 0;
+	res.have_after = !cp_dev_stats(fd, &res.after);
+	cp_results_collect(&res, &run, end);
+	cp_run_free(&run);
+	close(fd);
+
+	if (!o.quiet)
+		cp_report_text(stdout, &res, &o);
+	ret = res.wrong || res.errors || !res.have_after ? CP_EXIT_FAIL :
+							   CP_EXIT_OK;
+	if (o.json && cp_report_json(o.json, &res, &o))
+		ret = CP_EXIT_FAIL;
+	fflush(stdout);
+	return ret;
+}

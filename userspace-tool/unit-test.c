@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host-side unit checks of the parts of cacheproxy-stress that need no
+ * module: the histogram, answer verification, the Zipf sampler and option
+ * parsing. Prints one line per failure and "unit-test: N checks, M failed".
+ * Exit status: 0 all passed, 1 a check failed.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "hist.h"
+#include "keygen.h"
+#include "options.h"
+#include "verify.h"
+
+static unsigned int checks, failed;
+
+#define CHECK(cond) do {						\
+	checks++;							\
+	if (!(cond)) {							\
+		failed++;						\
+		printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);	\
+	}								\
+} while (0)
+
+static void test_hist(void)
+{
+	static struct cp_hist h, h2;
+	uint64_t v, prev_high = 0;
+	unsigned int i;
+
+	/* buckets tile the u64 range without gaps or overlaps */
+	for (i = 0; i < CP_HIST_BUCKETS; i++) {
+		CHECK(cp_hist_bucket_low(i) == (i ? prev_high + 1 : 0));
+		CHECK(cp_hist_index(cp_hist_bucket_low(i)) == i);
+		CHECK(cp_hist_index(cp_hist_bucket_high(i)) == i);
+		prev_high = cp_hist_bucket_high(i);
+		if (failed)
+			return;
+	}
+	CHECK(prev_high == UINT64_MAX);
+	CHECK(cp_hist_index(UINT64_MAX) == CP_HIST_BUCKETS - 1);
+	/* relative error within 1/16 */
+	for (v = 16; v < (1ULL << 62); v = v * 3 + 7) {
+		i = cp_hist_index(v);
+		CHECK(cp_hist_bucket_high(i) - cp_hist_bucket_low(i) <=
+		      cp_hist_bucket_low(i) / 16);
+	}
+
+	cp_hist_init(&h);
+	CHECK(cp_hist_percentile(&h, 50) == 0);
+	for (v = 1; v <= 1000; v++)
+		cp_hist_add(&h, v * 1000);
+	CHECK(h.count == 1000 && h.min == 1000 && h.max == 1000000);
+	v = cp_hist_percentile(&h, 50);
+	CHECK(v >= 500000 && v <= 500000 + 500000 / 16);
+	v = cp_hist_percentile(&h, 99);
+	CHECK(v >= 990000 && v <= 1000000);
+	v = cp_hist_percentile(&h, 99.9);
+	CHECK(v >= 999000 && v <= 1000000);
+	CHECK(cp_hist_percentile(&h, 100) == 1000000);
+	CHECK(cp_hist_percentile(&h, 0) >= 1000 &&
+	      cp_hist_percentile(&h, 0) < 1000 + 1000 / 16 + 1);
+
+	cp_hist_init(&h2);
+	cp_hist_add(&h2, 5);
+	cp_hist_add(&h2, 5000000);
+	cp_hist_merge(&h, &h2);
+	CHECK(h.count == 1002 && h.min == 5 && h.max == 5000000);
+	CHECK(cp_hist_percentile(&h, 100) == 5000000);
+}
+
+static int verdict(const char *key, int err, const char *val, uint64_t *n)
+{
+	return cp_verify_answer(key, strlen(key), err, val,
+				val ? strlen(val) : 0, n);
+}
+
+static void test_verify(void)
+{
+	uint64_t n;
+
+	CHECK(verdict("k1", 0, "k1:1", &n) == CP_ANSWER_OK && n == 1);
+	CHECK(verdict("k1", 0, "k1:18446744073709551615", &n) ==
+	      CP_ANSWER_OK && n == UINT64_MAX);
+	CHECK(verdict("k1", 0, "k1:18446744073709551616", &n) ==
+	      CP_ANSWER_WRONG && n == 0);
+	CHECK(verdict("k1", 0, "k1:0", &n) == CP_ANSWER_WRONG);
+	CHECK(verdict("k1", 0, "k1:01", &n) == CP_ANSWER_WRONG);
+	CHECK(verdict("k1", 0, "k1:", &n) == CP_ANSWER_WRONG);
+	CHECK(verdict("k1", 0, "k1:12a", &n) == CP_ANSWER_WRONG);
+	CHECK(verdict("k1", 0, "k1:-1", &n) == CP_ANSWER_WRONG);
+	CHECK(verdict("k1", 0, "k1:1\n", &n) == CP_ANSWER_WRONG);
+	CHECK(verdict("k1", 0, "k2:1", &n) == CP_ANSWER_WRONG);
+	CHECK(verdict("k1", 0, "k10:1", &n) == CP_ANSWER_WRONG);
+	CHECK(verdict("k10", 0, "k1:01", &n) == CP_ANSWER_WRONG);
+	CHECK(verdict("k1", 0, "", &n) == CP_ANSWER_WRONG);
+	CHECK(verdict("k1", 0, "k1", &n) == CP_ANSWER_WRONG);
+	CHECK(verdict("a:b", 0, "a:b:7", &n) == CP_ANSWER_OK && n == 7);
+	CHECK(verdict("k1", ENOENT, NULL, &n) == CP_ANSWER_WRONG);
+	CHECK(verdict("k1", EIO, NULL, &n) == CP_ANSWER_WRONG);
+	CHECK(verdict("k1", ENOMEM, NULL, &n) == CP_ANSWER_ERROR);
+	CHECK(verdict("enoent-1", ENOENT, NULL, &n) ==
+	      CP_ANSWER_EXPECTED_ERR);
+	CHECK(verdict("enoent-1", 0, "enoent-1:3", &n) == CP_ANSWER_WRONG);
+	CHECK(verdict("enoent-1", EIO, NULL, &n) == CP_ANSWER_WRONG);
+	CHECK(verdict("eio-1", EIO, NULL, &n) == CP_ANSWER_EXPECTED_ERR);
+	CHECK(verdict("eio-1", ENOENT, NULL, &n) == CP_ANSWER_WRONG);
+	CHECK(verdict("eio-1", EINTR, NULL, &n) == CP_ANSWER_ERROR);
+	CHECK(verdict("slow-1", 0, "slow-1:9", &n) == CP_ANSWER_OK);
+	CHECK(verdict("xenoent-1", 0, "xenoent-1:9", &n) == CP_ANSWER_OK);
+	CHECK(cp_key_expected_errno("enoent", 6) == 0);
+	CHECK(cp_key_expected_errno("enoent-", 7) == ENOENT);
+}
+
+static void test_zipf(void)
+{
+	static uint64_t count[101];
+	struct cp_zipf z;
+	struct cp_rng r;
+	double s, got, want;
+	unsigned int i;
+
+	for (s = 0.5; s <= 2.0; s += 0.5) {
+		memset(count, 0, sizeof(count));
+		cp_zipf_init(&z, 100, s);
+		cp_rng_seed(&r, 42, 0);
+		for (i = 0; i < 200000; i++) {
+			uint64_t k = cp_zipf_sample(&z, &r);
+
+			CHECK(k >= 1 && k <= 100);
+			if (k < 1 || k > 100)
+				return;
+			count[k]++;
+		}
+		/* P(1)/P(2) = 2^s, within sampling noise */
+		got = (double)count[1] / (double)count[2];
+		want = pow(2.0, s);
+		CHECK(got > want * 0.95 && got < want * 1.05);
+		CHECK(count[1] > count[10] && count[10] > count[100]);
+	}
+	cp_zipf_init(&z, 1, 1.0);
+	CHECK(cp_zipf_sample(&z, &r) == 1);
+	for (i = 0; i < 1000; i++)
+		CHECK(cp_rng_below(&r, 7) < 7);
+}
+
+/* Parse @args (space separated); returns what cp_opts_parse returned. */
+static int parse(struct cp_opts *o, const char *args)
+{
+	static char buf[512];
+	char *argv[32], *p;
+	int argc = 0, ret, saved, null;
+
+	snprintf(buf, sizeof(buf), "cacheproxy-stress %s", args);
+	for (p = strtok(buf, " "); p && argc < 31; p = strtok(NULL, " "))
+		argv[argc++] = p;
+	argv[argc] = NULL;
+	/* keep the one-line errors out of the test output */
+	fflush(stderr);
+	saved = dup(2);
+	null = open("/dev/null", O_WRONLY);
+	dup2(null, 2);
+	close(null);
+	ret = cp_opts_parse(o, argc, argv);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	return ret;
+}
+
+static void test_options(void)
+{
+	struct cp_opts o;
+
+	CHECK(parse(&o, "") == 0);
+	CHECK(o.threads == 8 && o.burst == 8 && o.keys == 2000 &&
+	      o.duration == 10 && o.ops == 0 && o.batch == 1 &&
+	      o.via == CP_VIA_IOCTL && o.scenario == CP_SCENARIO_UNIFORM);
+	CHECK(parse(&o, "--threads 4") == 0 && o.burst == 4);
+	CHECK(parse(&o, "--threads 16 --burst 8 --scenario multikey") == 0 &&
+	      o.scenario == CP_SCENARIO_MULTIKEY);
+	CHECK(parse(&o, "-t 2 -b 3") == -1);
+	CHECK(parse(&o, "--threads 0") == -1);
+	CHECK(parse(&o, "--threads -1") == -1);
+	CHECK(parse(&o, "--threads 1x") == -1);
+	CHECK(parse(&o, "--threads abc") == -1);
+	CHECK(parse(&o, "--threads 99999999999999999999999") == -1);
+	CHECK(parse(&o, "--keys 0") == -1);
+	CHECK(parse(&o, "--keys 100000001") == -1);
+	CHECK(parse(&o, "--keys") == -1);
+	CHECK(parse(&o, "--bogus") == -1);
+	CHECK(parse(&o, "-x") == -1);
+	CHECK(parse(&o, "extra") == -1);
+	CHECK(parse(&o, "--duration 0") == -1);
+	CHECK(parse(&o, "--duration 1.5") == 0 && o.duration == 1.5);
+	CHECK(parse(&o, "--duration nan") == -1);
+	CHECK(parse(&o, "--duration -3") == -1);
+	CHECK(parse(&o, "--ops 100") == 0 && o.ops == 100 && o.duration == 0);
+	CHECK(parse(&o, "--ops 100 --duration 2") == 0 && o.duration == 2);
+	CHECK(parse(&o, "--scenario foo") == -1);
+	CHECK(parse(&o, "--scenario zipf --zipf-s 1.2") == 0 &&
+	      o.zipf_s == 1.2);
+	CHECK(parse(&o, "--zipf-s 1.2") == -1);
+	CHECK(parse(&o, "--scenario zipf --zipf-s 0") == -1);
+	CHECK(parse(&o, "--via batch") == 0 && o.batch == 64);
+	CHECK(parse(&o, "--via batch --batch 256") == 0 && o.batch == 256);
+	CHECK(parse(&o, "--via batch --batch 257") == -1);
+	CHECK(parse(&o, "--via batch --batch 0") == -1);
+	CHECK(parse(&o, "--batch 4") == -1);
+	CHECK(parse(&o, "--via proc") == 0 && o.via == CP_VIA_PROC);
+	CHECK(parse(&o, "--via smoke") == -1);
+	CHECK(parse(&o, "--mix inval=1,flush=0.1,enoent=5,eio=5") == 0 &&
+	      o.mix.inval == 1 && o.mix.flush == 0.1 && o.mix.enoent == 5 &&
+	      o.mix.eio == 5);
+	CHECK(parse(&o, "--mix inval=60,eio=50") == -1);
+	CHECK(parse(&o, "--mix bogus=1") == -1);
+	CHECK(parse(&o, "--mix inval") == -1);
+	CHECK(parse(&o, "--mix inval=x") == -1);
+	CHECK(parse(&o, "--key-prefix enoent-") == 0 &&
+	      !strcmp(o.prefix, "enoent-"));
+	CHECK(parse(&o, "--seed 18446744073709551615") == 0 &&
+	      o.seed == UINT64_MAX);
+	CHECK(parse(&o, "--seed 18446744073709551616") == -1);
+	CHECK(parse(&o, "--help") == 1);
+}
+
+int main(void)
+{
+	int out = dup(1), null = open("/dev/null", O_WRONLY);
+
+	test_hist();
+	test_verify();
+	test_zipf();
+	/* --help prints to stdout: silence it */
+	fflush(stdout);
+	dup2(null, 1);
+	test_options();
+	fflush(stdout);
+	dup2(out, 1);
+	printf("unit-test: %u checks, %u failed\n", checks, failed);
+	return failed ? 1 : 0;
+}
