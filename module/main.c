@@ -6,30 +6,51 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/err.h>
 #include <linux/module.h>
 
+#include "cache.h"
+#include "chardev.h"
 #include "params.h"
 #include "procfs.h"
 
+static struct cacheproxy_cache *cacheproxy_main_cache;
+
 static int __init cacheproxy_init(void)
 {
+	struct cacheproxy_config cfg;
 	int ret;
 
-	ret = cacheproxy_procfs_init();
+	cacheproxy_params_config(&cfg);
+	cacheproxy_main_cache = cacheproxy_cache_create(&cfg);
+	if (IS_ERR(cacheproxy_main_cache)) {
+		ret = PTR_ERR(cacheproxy_main_cache);
+		goto err_cache;
+	}
+	ret = cacheproxy_procfs_init(cacheproxy_main_cache);
 	if (ret)
 		goto err_procfs;
+	ret = cacheproxy_chardev_init(cacheproxy_main_cache);
+	if (ret)
+		goto err_chardev;
 
 	pr_info("loaded, strategy %s\n",
 		cacheproxy_strategy_name(cacheproxy_param_strategy));
 	return 0;
 
+err_chardev:
+	cacheproxy_procfs_uninit();
 err_procfs:
+	cacheproxy_cache_destroy(cacheproxy_main_cache);
+err_cache:
 	return ret;
 }
 
 static void __exit cacheproxy_exit(void)
 {
+	cacheproxy_chardev_uninit();
 	cacheproxy_procfs_uninit();
+	cacheproxy_cache_destroy(cacheproxy_main_cache);
 }
 
 module_init(cacheproxy_init);

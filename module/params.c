@@ -2,14 +2,19 @@
 /*
  * Module parameters. "strategy=" is a choice among names, parsed the way
  * mm/memory_hotplug.c parses online_policy: an enum, a name table and
- * sysfs_match_string() in a module_param_cb setter. Parameters are read-only
- * in sysfs: they are fixed when the module is loaded.
+ * sysfs_match_string() in a module_param_cb setter. The numbers are plain
+ * uints, range-checked once at load time by cacheproxy_cache_create() (one
+ * pr_err line and -EINVAL for a value out of range). Parameters are
+ * read-only in sysfs: they are fixed when the module is loaded.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/moduleparam.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include <kunit/visibility.h>
 
+#include "cache.h"
 #include "params.h"
 
 static const char * const cacheproxy_strategy_names[] = {
@@ -44,7 +49,7 @@ static int strategy_set(const char *val, const struct kernel_param *kp)
 	int s = cacheproxy_strategy_parse(val);
 
 	if (s < 0) {
-		pr_err("cacheproxy: unknown strategy '%s' (spinlock, kthread, shard or singleflight)\n",
+		pr_err("unknown strategy '%s' (spinlock, kthread, shard or singleflight)\n",
 		       val);
 		return s;
 	}
@@ -65,3 +70,44 @@ static const struct kernel_param_ops strategy_ops = {
 module_param_cb(strategy, &strategy_ops, &cacheproxy_param_strategy, 0444);
 MODULE_PARM_DESC(strategy,
 		 "Concurrency strategy: spinlock, kthread, shard or singleflight (default: shard)");
+
+static unsigned int capacity = 4096;
+module_param(capacity, uint, 0444);
+MODULE_PARM_DESC(capacity, "Most entries cached at once, 1..1048576 (default: 4096)");
+
+static unsigned int ttl_ms = 60000;
+module_param(ttl_ms, uint, 0444);
+MODULE_PARM_DESC(ttl_ms, "Lifetime of a cached value in ms, 0 for no expiry (default: 60000)");
+
+static unsigned int neg_ttl_ms = 1000;
+module_param(neg_ttl_ms, uint, 0444);
+MODULE_PARM_DESC(neg_ttl_ms, "Lifetime of a cached ENOENT in ms, 0 to not cache it (default: 1000)");
+
+static unsigned int load_delay_us = 10;
+module_param(load_delay_us, uint, 0444);
+MODULE_PARM_DESC(load_delay_us, "Time one load takes in us, 0..10000000 (default: 10)");
+
+static unsigned int slow_load_ms = 2000;
+module_param(slow_load_ms, uint, 0444);
+MODULE_PARM_DESC(slow_load_ms, "Time one load of a \"slow-\" key takes in ms, 0..600000 (default: 2000)");
+
+static unsigned int loader_max_active = 16;
+module_param(loader_max_active, uint, 0444);
+MODULE_PARM_DESC(loader_max_active, "Loads running at once, 1..512 (default: 16)");
+
+static unsigned int shards;
+module_param(shards, uint, 0444);
+MODULE_PARM_DESC(shards, "Shards of the shard strategy: a power of two up to 1024, or 0 for the smallest power of two >= 4 x possible CPUs (default: 0)");
+
+/* Fills @cfg from the module parameters. */
+void cacheproxy_params_config(struct cacheproxy_config *cfg)
+{
+	cfg->strategy = cacheproxy_param_strategy;
+	cfg->capacity = capacity;
+	cfg->ttl_ms = ttl_ms;
+	cfg->neg_ttl_ms = neg_ttl_ms;
+	cfg->load_delay_us = load_delay_us;
+	cfg->slow_load_ms = slow_load_ms;
+	cfg->loader_max_active = loader_max_active;
+	cfg->shards = shards;
+}

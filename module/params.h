@@ -5,6 +5,8 @@
 #ifndef _CACHEPROXY_PARAMS_H
 #define _CACHEPROXY_PARAMS_H
 
+struct cacheproxy_config;
+
 enum cacheproxy_strategy {
 	CACHEPROXY_SPINLOCK,
 	CACHEPROXY_KTHREAD,
@@ -18,5 +20,6 @@ extern enum cacheproxy_strategy cacheproxy_param_strategy;
 
 const char *cacheproxy_strategy_name(enum cacheproxy_strategy s);
 int cacheproxy_strategy_parse(const char *buf);
+void cacheproxy_params_config(struct cacheproxy_config *cfg);
 
 #endif /* _CACHEPROXY_PARAMS_H */

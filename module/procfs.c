@@ -1,36 +1,216 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/cacheproxy: stats.
+ * /proc/cacheproxy, over the module's cache:
+ *
+ * lookup (0600)	write a key (one trailing newline is stripped): the
+ *			write performs the lookup and returns the byte count
+ *			or the lookup's errno; a read on the same open file
+ *			then returns "VALUE\n". Each open file remembers the
+ *			value of its last successful write (and a successful
+ *			write rewinds the file to read it from the start); a
+ *			read before any successful write returns 0 bytes.
+ *			Shell: exec 3<>lookup; echo KEY >&3; cat <&3
+ * stats (0444)		"NAME VALUE" lines: "strategy NAME", then one line per
+ *			counter named as the field of struct cacheproxy_stats,
+ *			then one line per histogram bucket, "lat_ns_log2_I N".
+ * entries (0400)	one line per cached entry: "KEY STATE AGE_MS VALUE_LEN",
+ *			STATE one of value, enoent, expired.
+ * control (0200)	"flush", "invalidate KEY" or "reset-stats", one
+ *			trailing newline allowed; anything else is -EINVAL.
+ *
+ * The files are removed (proc_remove() waits for running handlers) before
+ * the cache is destroyed.
  */
+#include <linux/cacheproxy.h>
+#include <linux/fs.h>
+#include <linux/mutex.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
 
-#include "params.h"
+#include "cache.h"
 #include "procfs.h"
 
-static struct proc_dir_entry *cacheproxy_proc_dir;
+/* Set once at init, before the files exist; the cache outlives them. */
+static struct cacheproxy_cache *procfs_cache;
+static struct proc_dir_entry *procfs_dir;
 
-static int stats_show(struct seq_file *m, void *v)
+/**
+ * struct lookup_file - state of one open /proc/cacheproxy/lookup
+ * @lock:	serialises writers and readers of this open file
+ * @len:	length of @val, the value of the last successful write
+ * @val:	that value, followed by a newline
+ */
+struct lookup_file {
+	struct mutex lock; /* serialises users of this open file */
+	size_t len;
+	char val[CACHEPROXY_VALUE_MAX + 1];
+};
+
+static int lookup_open(struct inode *inode, struct file *file)
 {
-	seq_printf(m, "strategy %s\n",
-		   cacheproxy_strategy_name(cacheproxy_param_strategy));
+	struct lookup_file *lf;
+
+	lf = kzalloc(sizeof(*lf), GFP_KERNEL);
+	if (!lf)
+		return -ENOMEM;
+	mutex_init(&lf->lock);
+	file->private_data = lf;
 	return 0;
 }
 
-int cacheproxy_procfs_init(void)
+static int lookup_release(struct inode *inode, struct file *file)
 {
-	cacheproxy_proc_dir = proc_mkdir("cacheproxy", NULL);
-	if (!cacheproxy_proc_dir)
+	struct lookup_file *lf = file->private_data;
+
+	mutex_destroy(&lf->lock);
+	kfree(lf);
+	return 0;
+}
+
+static ssize_t lookup_write(struct file *file, const char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	struct lookup_file *lf = file->private_data;
+	char key[CACHEPROXY_KEY_MAX + 1];
+	size_t len = count, val_len;
+	int ret;
+
+	/* Too long even with a newline stripped. */
+	if (len > sizeof(key))
+		return -ENAMETOOLONG;
+	if (copy_from_user(key, ubuf, len))
+		return -EFAULT;
+	if (len && key[len - 1] == '\n')
+		len--;
+
+	if (mutex_lock_killable(&lf->lock))
+		return -EINTR;
+	ret = cacheproxy_lookup(procfs_cache, key, len, lf->val,
+				sizeof(lf->val) - 1, &val_len);
+	if (!ret) {
+		lf->val[val_len] = '\n';
+		lf->len = val_len + 1;
+		/* Rewind, so that the next read returns this value. */
+		*ppos = 0;
+	}
+	mutex_unlock(&lf->lock);
+	return ret ? ret : count;
+}
+
+static ssize_t lookup_read(struct file *file, char __user *ubuf, size_t count,
+			   loff_t *ppos)
+{
+	struct lookup_file *lf = file->private_data;
+	ssize_t ret;
+
+	if (mutex_lock_killable(&lf->lock))
+		return -EINTR;
+	ret = simple_read_from_buffer(ubuf, count, ppos, lf->val, lf->len);
+	mutex_unlock(&lf->lock);
+	return ret;
+}
+
+static const struct proc_ops lookup_ops = {
+	.proc_open = lookup_open,
+	.proc_release = lookup_release,
+	.proc_read = lookup_read,
+	.proc_write = lookup_write,
+	.proc_lseek = noop_llseek,
+};
+
+static int stats_show(struct seq_file *m, void *v)
+{
+	struct cacheproxy_stats st;
+	unsigned int i;
+
+	cacheproxy_stats_read(procfs_cache, &st);
+	seq_printf(m, "strategy %s\n", st.strategy);
+	seq_printf(m, "lookups %llu\n", st.lookups);
+	seq_printf(m, "hits %llu\n", st.hits);
+	seq_printf(m, "misses %llu\n", st.misses);
+	seq_printf(m, "loads_started %llu\n", st.loads_started);
+	seq_printf(m, "loads_ok %llu\n", st.loads_ok);
+	seq_printf(m, "loads_failed %llu\n", st.loads_failed);
+	seq_printf(m, "coalesced %llu\n", st.coalesced);
+	seq_printf(m, "evictions %llu\n", st.evictions);
+	seq_printf(m, "expirations %llu\n", st.expirations);
+	seq_printf(m, "invalidations %llu\n", st.invalidations);
+	seq_printf(m, "entries %llu\n", st.entries);
+	seq_printf(m, "inflight %llu\n", st.inflight);
+	for (i = 0; i < CACHEPROXY_LAT_BUCKETS; i++)
+		seq_printf(m, "lat_ns_log2_%u %llu\n", i, st.lat_ns_log2[i]);
+	return 0;
+}
+
+static int entries_show(struct seq_file *m, void *v)
+{
+	cacheproxy_show_entries(procfs_cache, m);
+	return 0;
+}
+
+#define CONTROL_INVALIDATE	"invalidate "
+/* Longest command: "invalidate " + a key one byte too long + newline. */
+#define CONTROL_MAX	(sizeof(CONTROL_INVALIDATE) - 1 + CACHEPROXY_KEY_MAX + 2)
+
+static bool control_is(const char *buf, size_t len, const char *cmd)
+{
+	return len == strlen(cmd) && !memcmp(buf, cmd, len);
+}
+
+static ssize_t control_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	char buf[CONTROL_MAX];
+	size_t len = count;
+	int ret = 0;
+
+	if (len > CONTROL_MAX)
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	if (len && buf[len - 1] == '\n')
+		len--;
+
+	if (control_is(buf, len, "flush"))
+		cacheproxy_flush(procfs_cache);
+	else if (control_is(buf, len, "reset-stats"))
+		cacheproxy_stats_reset(procfs_cache);
+	else if (len > strlen(CONTROL_INVALIDATE) &&
+		 !memcmp(buf, CONTROL_INVALIDATE, strlen(CONTROL_INVALIDATE)))
+		ret = cacheproxy_invalidate(procfs_cache,
+					    buf + strlen(CONTROL_INVALIDATE),
+					    len - strlen(CONTROL_INVALIDATE));
+	else
+		ret = -EINVAL;
+	return ret ? ret : count;
+}
+
+static const struct proc_ops control_ops = {
+	.proc_write = control_write,
+	.proc_lseek = noop_llseek,
+};
+
+int cacheproxy_procfs_init(struct cacheproxy_cache *cache)
+{
+	procfs_cache = cache;
+	procfs_dir = proc_mkdir("cacheproxy", NULL);
+	if (!procfs_dir)
 		return -ENOMEM;
-	if (!proc_create_single("stats", 0444, cacheproxy_proc_dir,
-				stats_show)) {
-		proc_remove(cacheproxy_proc_dir);
+	if (!proc_create("lookup", 0600, procfs_dir, &lookup_ops) ||
+	    !proc_create_single("stats", 0444, procfs_dir, stats_show) ||
+	    !proc_create_single("entries", 0400, procfs_dir, entries_show) ||
+	    !proc_create("control", 0200, procfs_dir, &control_ops)) {
+		proc_remove(procfs_dir);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
+/* Removes the files; returns once no handler runs any more. */
 void cacheproxy_procfs_uninit(void)
 {
-	proc_remove(cacheproxy_proc_dir);
+	proc_remove(procfs_dir);
 }

@@ -5,7 +5,9 @@
 #ifndef _CACHEPROXY_PROCFS_H
 #define _CACHEPROXY_PROCFS_H
 
-int cacheproxy_procfs_init(void);
+struct cacheproxy_cache;
+
+int cacheproxy_procfs_init(struct cacheproxy_cache *cache);
 void cacheproxy_procfs_uninit(void);
 
 #endif /* _CACHEPROXY_PROCFS_H */

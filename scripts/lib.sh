@@ -116,5 +116,5 @@ cp_obj_dir()
 	local tree
 
 	tree=$(echo "$CP_ROOT" | sha256sum | cut -c1-8)
-	echo "$CP_CACHE/obj/$tree/$(basename "$(cp_kernel_dir "$1")")"
+	echo "$CP_CACHE/obj/$tree/$1"
 }

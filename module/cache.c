@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The common front of every strategy: configuration checks, key checks and
+ * hashing, the lookup counters and latency histogram, the cache's clock,
+ * and the order in which a cache is built and torn down.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cacheproxy.h>
+#include <linux/cpumask.h>
+#include <linux/err.h>
+#include <linux/jhash.h>
+#include <linux/log2.h>
+#include <linux/minmax.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <kunit/visibility.h>
+
+#include "strategy.h"
+
+#define CACHEPROXY_CAPACITY_MAX		1048576U
+#define CACHEPROXY_LOAD_DELAY_US_MAX	10000000U
+#define CACHEPROXY_SLOW_LOAD_MS_MAX	600000U
+#define CACHEPROXY_MAX_ACTIVE_MAX	WQ_MAX_ACTIVE
+#define CACHEPROXY_SHARDS_MAX		1024U
+
+static const struct cacheproxy_strategy_ops *const strategies[] = {
+	[CACHEPROXY_SPINLOCK] = &cacheproxy_spinlock_ops,
+	[CACHEPROXY_KTHREAD] = &cacheproxy_kthread_ops,
+	[CACHEPROXY_SHARD] = &cacheproxy_shard_ops,
+	[CACHEPROXY_SINGLEFLIGHT] = &cacheproxy_singleflight_ops,
+};
+
+/* The range checks of the module parameters, one pr_err per mistake. */
+static int config_check(const struct cacheproxy_config *cfg)
+{
+	if (cfg->strategy >= CACHEPROXY_NR_STRATEGIES) {
+		pr_err("unknown strategy %d\n", cfg->strategy);
+		return -EINVAL;
+	}
+	if (!cfg->capacity || cfg->capacity > CACHEPROXY_CAPACITY_MAX) {
+		pr_err("capacity=%u out of range (1..%u)\n", cfg->capacity,
+		       CACHEPROXY_CAPACITY_MAX);
+		return -EINVAL;
+	}
+	if (cfg->load_delay_us > CACHEPROXY_LOAD_DELAY_US_MAX) {
+		pr_err("load_delay_us=%u out of range (0..%u)\n",
+		       cfg->load_delay_us, CACHEPROXY_LOAD_DELAY_US_MAX);
+		return -EINVAL;
+	}
+	if (cfg->slow_load_ms > CACHEPROXY_SLOW_LOAD_MS_MAX) {
+		pr_err("slow_load_ms=%u out of range (0..%u)\n",
+		       cfg->slow_load_ms, CACHEPROXY_SLOW_LOAD_MS_MAX);
+		return -EINVAL;
+	}
+	if (!cfg->loader_max_active ||
+	    cfg->loader_max_active > CACHEPROXY_MAX_ACTIVE_MAX) {
+		pr_err("loader_max_active=%u out of range (1..%u)\n",
+		       cfg->loader_max_active, CACHEPROXY_MAX_ACTIVE_MAX);
+		return -EINVAL;
+	}
+	if (cfg->shards > CACHEPROXY_SHARDS_MAX ||
+	    (cfg->shards && !is_power_of_2(cfg->shards))) {
+		pr_err("shards=%u invalid (0 for automatic, or a power of two up to %u)\n",
+		       cfg->shards, CACHEPROXY_SHARDS_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Returns a new cache built from @cfg, or an ERR_PTR: -EINVAL for an
+ * out-of-range configuration (logged), -ENOMEM.
+ */
+struct cacheproxy_cache *cacheproxy_cache_create(const struct cacheproxy_config *cfg)
+{
+	struct cacheproxy_cache *cache;
+	int ret;
+
+	ret = config_check(cfg);
+	if (ret)
+		return ERR_PTR(ret);
+
+	cache = kzalloc(sizeof(*cache), GFP_KERNEL);
+	if (!cache)
+		return ERR_PTR(-ENOMEM);
+	cache->cfg = *cfg;
+	if (!cache->cfg.shards)
+		cache->cfg.shards = min(roundup_pow_of_two(4 * num_possible_cpus()),
+					CACHEPROXY_SHARDS_MAX);
+	cache->ops = strategies[cfg->strategy];
+	cache->seed = get_random_u32();
+	atomic64_set(&cache->clock_offset, 0);
+
+	ret = cacheproxy_counters_init(&cache->counters);
+	if (ret)
+		goto err_counters;
+	ret = cacheproxy_loader_init(&cache->loader, &cache->cfg,
+				     &cache->counters);
+	if (ret)
+		goto err_loader;
+	ret = cache->ops->init(cache);
+	if (ret)
+		goto err_strategy;
+	return cache;
+
+err_strategy:
+	cacheproxy_loader_uninit(&cache->loader);
+err_loader:
+	cacheproxy_counters_uninit(&cache->counters);
+err_counters:
+	kfree(cache);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_cache_create);
+
+/*
+ * Destroys @cache. No lookup, invalidate, flush or dump may be running or
+ * start; killed callers that left a load behind are fine. The stages:
+ * 1. stop the loader: loads at the gate or in a long delay end at once and
+ *    fail with -ESHUTDOWN, so the next stage does not wait seconds;
+ * 2. drain the loader: every done callback has returned, so every waiter
+ *    was answered and no strategy record is referenced by a load any more;
+ * 3. the strategy tears itself down (the kthread owner answers its last
+ *    messages and exits) and frees its table;
+ * 4. the workqueue and the counters go. Entries still waiting for a grace
+ *    period are freed by kfree_rcu(), which needs no code of ours.
+ */
+void cacheproxy_cache_destroy(struct cacheproxy_cache *cache)
+{
+	if (IS_ERR_OR_NULL(cache))
+		return;
+	cacheproxy_loader_stop(&cache->loader);
+	cacheproxy_loader_drain(&cache->loader);
+	cache->ops->uninit(cache);
+	cacheproxy_loader_uninit(&cache->loader);
+	cacheproxy_counters_uninit(&cache->counters);
+	kfree(cache);
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_cache_destroy);
+
+/* The cache's clock: monotonic nanoseconds plus what tests added. */
+u64 cacheproxy_now(struct cacheproxy_cache *cache)
+{
+	return ktime_get_ns() + atomic64_read(&cache->clock_offset);
+}
+
+/*
+ * Counts one lookup and its outcome. Strategies call it once per lookup,
+ * before they sleep: a caller waiting for a load is already a miss.
+ */
+void cacheproxy_count_lookup(struct cacheproxy_cache *cache,
+			     enum cacheproxy_outcome how)
+{
+	struct cacheproxy_counters *c = &cache->counters;
+
+	cacheproxy_counters_inc(c, how == CACHEPROXY_HIT ? CACHEPROXY_CTR_HITS :
+							   CACHEPROXY_CTR_MISSES);
+	if (how == CACHEPROXY_COALESCED)
+		cacheproxy_counters_inc(c, CACHEPROXY_CTR_COALESCED);
+	cacheproxy_counters_inc(c, CACHEPROXY_CTR_LOOKUPS);
+}
+
+static int key_check(struct cacheproxy_cache *cache, const char *key,
+		     size_t key_len, struct cacheproxy_key_ref *k)
+{
+	if (!key_len)
+		return -EINVAL;
+	if (key_len > CACHEPROXY_KEY_MAX)
+		return -ENAMETOOLONG;
+	if (memchr(key, '\0', key_len) || memchr(key, '\n', key_len))
+		return -EINVAL;
+	k->key = key;
+	k->len = key_len;
+	k->hash = jhash(key, key_len, cache->seed);
+	return 0;
+}
+
+/**
+ * cacheproxy_lookup - look a key up, loading it on a miss
+ * @cache:	the cache
+ * @key:	the key, not NUL-terminated
+ * @key_len:	its length
+ * @val:	buffer for the value
+ * @val_size:	its size
+ * @val_len:	out: the value's length
+ *
+ * May sleep. Return: 0; -ENOSPC when @val_size is too small (*@val_len is
+ * set); -EINVAL for an empty key or one with NUL or newline; -ENAMETOOLONG
+ * for a key longer than CACHEPROXY_KEY_MAX; -ENOENT or -EIO from the loader
+ * (-ESHUTDOWN if the cache is being destroyed); -EINTR when killed while
+ * waiting; -ENOMEM. Invalid keys are not counted as lookups.
+ */
+int cacheproxy_lookup(struct cacheproxy_cache *cache, const char *key,
+		      size_t key_len, char *val, size_t val_size,
+		      size_t *val_len)
+{
+	struct cacheproxy_key_ref k;
+	u64 start;
+	int ret;
+
+	ret = key_check(cache, key, key_len, &k);
+	if (ret)
+		return ret;
+
+	start = ktime_get_ns();
+	ret = cache->ops->lookup(cache, &k, val, val_size, val_len);
+	cacheproxy_counters_lat(&cache->counters, ktime_get_ns() - start);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_lookup);
+
+/*
+ * Forgets @key; a load of it in flight is not cached. Returns 0 (also when
+ * the key was not cached) or the key's -EINVAL / -ENAMETOOLONG.
+ */
+int cacheproxy_invalidate(struct cacheproxy_cache *cache, const char *key,
+			  size_t key_len)
+{
+	struct cacheproxy_key_ref k;
+	int ret;
+
+	ret = key_check(cache, key, key_len, &k);
+	if (ret)
+		return ret;
+	cache->ops->invalidate(cache, &k);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_invalidate);
+
+/* Forgets every key; loads in flight are not cached. */
+void cacheproxy_flush(struct cacheproxy_cache *cache)
+{
+	cache->ops->flush(cache);
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_flush);
+
+/* Fills all of @out, size and version included. */
+void cacheproxy_stats_read(struct cacheproxy_cache *cache,
+			   struct cacheproxy_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->version = CACHEPROXY_STATS_VERSION;
+	cacheproxy_counters_read(&cache->counters, out);
+	strscpy(out->strategy, cache->ops->name, sizeof(out->strategy));
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_stats_read);
+
+/* Zeroes the event counters and the histogram (not entries, inflight). */
+void cacheproxy_stats_reset(struct cacheproxy_cache *cache)
+{
+	cacheproxy_counters_reset(&cache->counters);
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_stats_reset);
+
+/* One line per entry: "KEY STATE AGE_MS VALUE_LEN" (see table.c). */
+void cacheproxy_show_entries(struct cacheproxy_cache *cache,
+			     struct seq_file *m)
+{
+	cache->ops->show_entries(cache, m);
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_show_entries);
+
+/* Test hook: moves the cache's clock @ns forward. */
+void cacheproxy_test_advance_clock(struct cacheproxy_cache *cache, u64 ns)
+{
+	atomic64_add(ns, &cache->clock_offset);
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_test_advance_clock);
+
+/*
+ * Test hook: while @closed, loads wait before their delay, until reopened
+ * or the cache is destroyed.
+ */
+void cacheproxy_test_gate_loads(struct cacheproxy_cache *cache, bool closed)
+{
+	cacheproxy_loader_gate(&cache->loader, closed);
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_test_gate_loads);

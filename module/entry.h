@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A cached entry: key and value inline in one allocation, immutable once
+ * published except for its table linkage, its CLOCK bit and the times the
+ * table sets before it publishes the entry.
+ */
+#ifndef _CACHEPROXY_ENTRY_H
+#define _CACHEPROXY_ENTRY_H
+
+#include <linux/list.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/types.h>
+
+/**
+ * struct cacheproxy_entry - one key and its value (or its cached error)
+ * @node:	link in a table bucket; changed under the table's lock with the
+ *		_rcu list helpers, so RCU readers may walk it
+ * @clock:	link in the table's CLOCK ring; protected by the table's lock
+ * @rcu:	the entry is freed one grace period after its last put
+ * @ref:	one reference for the table that holds it, one for every
+ *		context that copies its value outside the table's lock
+ * @created:	cache-clock time of insertion (set before publication)
+ * @expires:	cache-clock time the entry dies, U64_MAX for never (ditto)
+ * @hash:	hash of the key
+ * @err:	0 for a value, -ENOENT for a cached "no such key"
+ * @referenced:	CLOCK bit; set without a lock by readers that hit (a lost
+ *		update only makes eviction less exact), cleared under the
+ *		table's lock
+ * @key_len:	length of the key at @data
+ * @val_len:	length of the value at @data + @key_len
+ * @data:	the key, then the value; neither NUL-terminated
+ */
+struct cacheproxy_entry {
+	struct hlist_node node;
+	struct list_head clock;
+	struct rcu_head rcu;
+	refcount_t ref;
+	u64 created;
+	u64 expires;
+	u32 hash;
+	int err;
+	bool referenced;
+	u16 key_len;
+	u16 val_len;
+	char data[];
+};
+
+struct cacheproxy_entry *cacheproxy_entry_alloc(const char *key, size_t key_len,
+						u32 hash, const char *val,
+						size_t val_len, int err);
+int cacheproxy_entry_copy(const struct cacheproxy_entry *e, char *val,
+			  size_t val_size, size_t *val_len);
+bool cacheproxy_entry_matches(const struct cacheproxy_entry *e,
+			      const char *key, size_t key_len, u32 hash);
+
+/* Returns a new reference to @e; the caller must already hold one. */
+static inline struct cacheproxy_entry *
+cacheproxy_entry_get(struct cacheproxy_entry *e)
+{
+	refcount_inc(&e->ref);
+	return e;
+}
+
+/* Drops a reference; the last one frees @e after a grace period. */
+static inline void cacheproxy_entry_put(struct cacheproxy_entry *e)
+{
+	if (e && refcount_dec_and_test(&e->ref))
+		kfree_rcu(e, rcu);
+}
+
+static inline const char *cacheproxy_entry_key(const struct cacheproxy_entry *e)
+{
+	return e->data;
+}
+
+/* True when @e has lived past its lifetime at cache-clock time @now. */
+static inline bool cacheproxy_entry_expired(const struct cacheproxy_entry *e,
+					    u64 now)
+{
+	return now >= READ_ONCE(e->expires);
+}
+
+#endif /* _CACHEPROXY_ENTRY_H */

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The synthetic loader. A load of key K answers "K:N", N the number of
+ * that load from the per-cache counter; "enoent-" keys fail with -ENOENT
+ * (a negative entry the strategy may cache), "eio-" keys with -EIO (never
+ * cached), and "slow-" keys take slow_ms instead of delay_us.
+ *
+ * Life of a load: a strategy embeds a struct cacheproxy_load in its own
+ * record and queues it here; the work item waits at the gate (tests only),
+ * sleeps its delay, builds the result and calls load->done(), which hands
+ * the result to the strategy and may free the record.
+ *
+ * Teardown: cacheproxy_loader_stop() wakes every load sleeping at the gate
+ * or in a long delay and makes it fail with -ESHUTDOWN;
+ * cacheproxy_loader_drain() then waits for every work item, so every done
+ * callback has returned; cacheproxy_loader_uninit() destroys the workqueue.
+ */
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+
+#include <linux/cacheproxy.h>
+
+#include "cache.h"
+#include "entry.h"
+#include "loader.h"
+#include "stats.h"
+
+/* Delays up to this long are slept with usleep_range(), uninterrupted. */
+#define LOADER_SHORT_DELAY_US	20000
+
+static bool has_prefix(const struct cacheproxy_load *load, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return load->key_len >= n && !memcmp(load->key, prefix, n);
+}
+
+/* Sleeps @us unless the loader stops; returns -ESHUTDOWN if it did. */
+static int loader_delay(struct cacheproxy_loader *l, unsigned long us)
+{
+	if (us <= LOADER_SHORT_DELAY_US) {
+		if (us)
+			usleep_range(us, us + us / 4 + 1);
+		return 0;
+	}
+	wait_event_idle_timeout(l->wait, READ_ONCE(l->stopping),
+				usecs_to_jiffies(us));
+	return READ_ONCE(l->stopping) ? -ESHUTDOWN : 0;
+}
+
+static int loader_produce(struct cacheproxy_load *load)
+{
+	char val[CACHEPROXY_VALUE_MAX];
+	int len;
+
+	if (has_prefix(load, "eio-"))
+		return -EIO;
+	if (has_prefix(load, "enoent-")) {
+		load->entry = cacheproxy_entry_alloc(load->key, load->key_len,
+						     load->hash, NULL, 0,
+						     -ENOENT);
+		return -ENOENT;
+	}
+	len = scnprintf(val, sizeof(val), "%.*s:%llu", (int)load->key_len,
+			load->key, atomic64_inc_return(&load->loader->seq));
+	load->entry = cacheproxy_entry_alloc(load->key, load->key_len,
+					     load->hash, val, len, 0);
+	return load->entry ? 0 : -ENOMEM;
+}
+
+static void loader_work(struct work_struct *work)
+{
+	struct cacheproxy_load *load = container_of(work, struct cacheproxy_load,
+						    work);
+	struct cacheproxy_loader *l = load->loader;
+	unsigned long us = l->delay_us;
+	int err;
+
+	wait_event_idle(l->wait,
+			!READ_ONCE(l->gate_closed) || READ_ONCE(l->stopping));
+	if (has_prefix(load, "slow-"))
+		us = (unsigned long)l->slow_ms * USEC_PER_MSEC;
+	err = READ_ONCE(l->stopping) ? -ESHUTDOWN : loader_delay(l, us);
+	if (!err)
+		err = loader_produce(load);
+	load->err = err;
+
+	cacheproxy_counters_inc(l->counters, err ? CACHEPROXY_CTR_LOADS_FAILED :
+						   CACHEPROXY_CTR_LOADS_OK);
+	cacheproxy_counters_dec(l->counters, CACHEPROXY_CTR_INFLIGHT);
+	/* The record embedding @load may be gone once this returns. */
+	load->done(load);
+}
+
+int cacheproxy_loader_init(struct cacheproxy_loader *l,
+			   const struct cacheproxy_config *cfg,
+			   struct cacheproxy_counters *counters)
+{
+	l->wq = alloc_workqueue("cacheproxy-load", WQ_UNBOUND,
+				cfg->loader_max_active);
+	if (!l->wq)
+		return -ENOMEM;
+	atomic64_set(&l->seq, 0);
+	init_waitqueue_head(&l->wait);
+	l->gate_closed = false;
+	l->stopping = false;
+	l->delay_us = cfg->load_delay_us;
+	l->slow_ms = cfg->slow_load_ms;
+	l->counters = counters;
+	return 0;
+}
+
+/* Stage 1 of teardown: cut every wait short; later loads fail at once. */
+void cacheproxy_loader_stop(struct cacheproxy_loader *l)
+{
+	WRITE_ONCE(l->stopping, true);
+	wake_up_all(&l->wait);
+}
+
+/* Stage 2: returns once every queued load has called its done callback. */
+void cacheproxy_loader_drain(struct cacheproxy_loader *l)
+{
+	flush_workqueue(l->wq);
+}
+
+/* Stage 3: nothing may be queued any more. */
+void cacheproxy_loader_uninit(struct cacheproxy_loader *l)
+{
+	destroy_workqueue(l->wq);
+	l->wq = NULL;
+}
+
+/* Test hook: while closed, loads wait before their delay. */
+void cacheproxy_loader_gate(struct cacheproxy_loader *l, bool closed)
+{
+	WRITE_ONCE(l->gate_closed, closed);
+	wake_up_all(&l->wait);
+}
+
+/*
+ * Queues a load of @key (which must stay valid until @done runs). @done is
+ * called exactly once, from the workqueue, with load->err and load->entry
+ * set; it owns load->entry.
+ */
+void cacheproxy_loader_queue(struct cacheproxy_loader *l,
+			     struct cacheproxy_load *load, const char *key,
+			     size_t key_len, u32 hash,
+			     void (*done)(struct cacheproxy_load *load))
+{
+	INIT_WORK(&load->work, loader_work);
+	load->loader = l;
+	load->done = done;
+	load->entry = NULL;
+	load->err = 0;
+	load->key = key;
+	load->key_len = key_len;
+	load->hash = hash;
+	cacheproxy_counters_inc(l->counters, CACHEPROXY_CTR_LOADS_STARTED);
+	cacheproxy_counters_inc(l->counters, CACHEPROXY_CTR_INFLIGHT);
+	queue_work(l->wq, &load->work);
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The synthetic loader, the cache's "slow database". Loads run on the
+ * cache's own workqueue, never in the caller's context.
+ */
+#ifndef _CACHEPROXY_LOADER_H
+#define _CACHEPROXY_LOADER_H
+
+#include <linux/atomic.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+struct cacheproxy_config;
+struct cacheproxy_counters;
+struct cacheproxy_entry;
+
+/**
+ * struct cacheproxy_load - one load, embedded in a strategy's own record
+ * @work:	the loader's work item
+ * @loader:	the loader it was queued on
+ * @done:	called in the loader's workqueue context once the result is
+ *		set; it must not touch the load after handing it off
+ * @entry:	result: a value or a negative entry holding one reference,
+ *		owned by the embedding record; NULL when @err is not cached
+ * @err:	result: 0, -ENOENT, -EIO, -ESHUTDOWN or -ENOMEM
+ * @key:	the key, owned by the embedding record
+ * @key_len:	its length
+ * @hash:	its hash
+ */
+struct cacheproxy_load {
+	struct work_struct work;
+	struct cacheproxy_loader *loader;
+	void (*done)(struct cacheproxy_load *load);
+	struct cacheproxy_entry *entry;
+	int err;
+	const char *key;
+	size_t key_len;
+	u32 hash;
+};
+
+/**
+ * struct cacheproxy_loader - the loader of one cache
+ * @wq:		WQ_UNBOUND workqueue, max_active = loader_max_active
+ * @seq:	number of the last load that produced a value (first is 1)
+ * @wait:	where loads wait for the gate to open and long delays sleep;
+ *		woken when @gate_closed or @stopping change
+ * @gate_closed: test hook: loads wait before their delay while it is set
+ * @stopping:	set once, when the cache is destroyed: long delays and the
+ *		gate are cut short and the loads fail with -ESHUTDOWN
+ * @delay_us:	delay of an ordinary load
+ * @slow_ms:	delay of a "slow-" load
+ * @counters:	where loads started, ok, failed and in flight are counted
+ *
+ * @gate_closed and @stopping are written with WRITE_ONCE and read with
+ * READ_ONCE; the wait queue orders them against the sleepers.
+ */
+struct cacheproxy_loader {
+	struct workqueue_struct *wq;
+	atomic64_t seq;
+	wait_queue_head_t wait;
+	bool gate_closed;
+	bool stopping;
+	unsigned int delay_us;
+	unsigned int slow_ms;
+	struct cacheproxy_counters *counters;
+};
+
+int cacheproxy_loader_init(struct cacheproxy_loader *l,
+			   const struct cacheproxy_config *cfg,
+			   struct cacheproxy_counters *counters);
+void cacheproxy_loader_stop(struct cacheproxy_loader *l);
+void cacheproxy_loader_drain(struct cacheproxy_loader *l);
+void cacheproxy_loader_uninit(struct cacheproxy_loader *l);
+void cacheproxy_loader_gate(struct cacheproxy_loader *l, bool closed);
+void cacheproxy_loader_queue(struct cacheproxy_loader *l,
+			     struct cacheproxy_load *load, const char *key,
+			     size_t key_len, u32 hash,
+			     void (*done)(struct cacheproxy_load *load));
+
+#endif /* _CACHEPROXY_LOADER_H */
