@@ -37,6 +37,7 @@
 #include <linux/err.h>
 #include <linux/kthread.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/overflow.h>
 #include <linux/refcount.h>
 #include <linux/seq_file.h>
@@ -124,6 +125,12 @@ struct kt_pending {
 	char key[];
 };
 
+/* Everything the owner owns may be touched from the owner thread only. */
+static void kt_assert_owner(const struct kt_cache *kc)
+{
+	lockdep_assert(current == kc->worker->task);
+}
+
 static void kt_msg_put(struct kt_msg *msg)
 {
 	if (refcount_dec_and_test(&msg->ref)) {
@@ -149,6 +156,7 @@ static struct kt_pending *kt_pending_find(struct kt_cache *kc,
 {
 	struct kt_pending *p;
 
+	kt_assert_owner(kc);
 	list_for_each_entry(p, &kc->pending, node) {
 		if (p->load.hash == msg->hash &&
 		    p->load.key_len == msg->key_len &&
@@ -172,6 +180,7 @@ static void kt_handle_done(struct kthread_work *work)
 	struct kt_cache *kc = p->kc;
 	struct kt_msg *msg, *tmp;
 
+	kt_assert_owner(kc);
 	if (!p->stale) {
 		if (p->load.entry)
 			cacheproxy_table_insert(&kc->table, p->load.entry,

@@ -51,6 +51,14 @@ int cp_dev_get_batch(int fd, struct cacheproxy_batch_item *items,
 	return ioctl(fd, CACHEPROXY_IOC_GET_BATCH, &b) < 0 ? -errno : 0;
 }
 
+/* A command number of our magic that the module does not define. */
+#define CP_IOC_NOOP	_IO(CACHEPROXY_IOC_MAGIC, 0x7f)
+
+int cp_dev_noop(int fd)
+{
+	return ioctl(fd, CP_IOC_NOOP) < 0 ? -errno : 0;
+}
+
 int cp_dev_invalidate(int fd, const char *key, size_t key_len)
 {
 	struct cacheproxy_key k = {

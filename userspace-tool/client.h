@@ -24,6 +24,11 @@ int cp_dev_get(int fd, const char *key, size_t key_len, char *val,
 /* 0 when the call as a whole worked; each item then has its own status. */
 int cp_dev_get_batch(int fd, struct cacheproxy_batch_item *items,
 		     unsigned int count);
+/*
+ * An ioctl the module does not know (the floor of a system call into the
+ * driver): returns -ENOTTY from a working module.
+ */
+int cp_dev_noop(int fd);
 int cp_dev_invalidate(int fd, const char *key, size_t key_len);
 int cp_dev_flush(int fd);
 /* Fills @st (zeroed first); the strategy name is always NUL-terminated. */

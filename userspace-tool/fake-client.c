@@ -181,6 +181,12 @@ int cp_dev_get_batch(int fd, struct cacheproxy_batch_item *items,
 	return 0;
 }
 
+int cp_dev_noop(int fd)
+{
+	(void)fd;
+	return -ENOTTY;
+}
+
 int cp_dev_invalidate(int fd, const char *key, size_t key_len)
 {
 	struct fentry **p;

@@ -48,6 +48,11 @@ static const char usage_text[] =
 "                       uniform    each thread picks keys uniformly at random\n"
 "                       zipf       each thread picks keys with P(rank k) ~\n"
 "                                  1/k^s (key 0 the most popular)\n"
+"                       hit        as uniform, after every key was looked\n"
+"                                  up once before the run (GET_BATCH, not\n"
+"                                  timed, not in the STATS deltas): with a\n"
+"                                  capacity above --keys, every lookup of\n"
+"                                  the run hits (the cost of a hit)\n"
 "      --zipf-s S       Zipf exponent, > 0 (default 1.0; zipf only)\n"
 "  -b, --burst N        threads asking for one key at once (default 8 as in\n"
 "                       the Go demo, or --threads if fewer; 1..--threads;\n"
@@ -62,6 +67,10 @@ static const char usage_text[] =
 "                       batch  CACHEPROXY_IOC_GET_BATCH of --batch keys; in\n"
 "                              singlekey/multikey a burst asks for --batch\n"
 "                              consecutive keys\n"
+"                       noop   the floor of an ioctl: an unknown command on\n"
+"                              /dev/cacheproxy, which must fail with ENOTTY\n"
+"                              (anything else is a wrong answer); keys are\n"
+"                              made and the call timed exactly as a GET\n"
 "  -B, --batch N        keys per GET_BATCH (default 64; 1..256; batch only)\n"
 "  -p, --key-prefix P   keys are P followed by a number (default \"key-\");\n"
 "                       \"enoent-\" and \"eio-\" prefixes expect that errno,\n"
@@ -147,12 +156,14 @@ static const char * const scenario_names[] = {
 	[CP_SCENARIO_MULTIKEY] = "multikey",
 	[CP_SCENARIO_UNIFORM] = "uniform",
 	[CP_SCENARIO_ZIPF] = "zipf",
+	[CP_SCENARIO_HIT] = "hit",
 };
 
 static const char * const via_names[] = {
 	[CP_VIA_IOCTL] = "ioctl",
 	[CP_VIA_PROC] = "proc",
 	[CP_VIA_BATCH] = "batch",
+	[CP_VIA_NOOP] = "noop",
 };
 
 const char *cp_scenario_name(enum cp_scenario s)
@@ -337,7 +348,7 @@ int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 			break;
 		case 's':
 			if (parse_name("--scenario", optarg, scenario_names,
-				       4, &u))
+				       5, &u))
 				return -1;
 			o->scenario = u;
 			break;
@@ -355,7 +366,7 @@ int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 			burst_set = true;
 			break;
 		case 'v':
-			if (parse_name("--via", optarg, via_names, 3, &u))
+			if (parse_name("--via", optarg, via_names, 4, &u))
 				return -1;
 			o->via = u;
 			break;

@@ -14,12 +14,14 @@ enum cp_scenario {
 	CP_SCENARIO_MULTIKEY,
 	CP_SCENARIO_UNIFORM,
 	CP_SCENARIO_ZIPF,
+	CP_SCENARIO_HIT,
 };
 
 enum cp_via {
 	CP_VIA_IOCTL,
 	CP_VIA_PROC,
 	CP_VIA_BATCH,
+	CP_VIA_NOOP,
 };
 
 /* --mix: percentages of operations (or of bursts) */

@@ -15,6 +15,7 @@
 #include <linux/cacheproxy.h>
 
 #include "client.h"
+#include "keygen.h"
 #include "options.h"
 #include "report.h"
 #include "workers.h"
@@ -39,6 +40,39 @@ static void sleep_ns(uint64_t ns)
 	};
 
 	nanosleep(&ts, NULL);	/* a signal cuts it short: fine */
+}
+
+/*
+ * --scenario hit: look every key up once before the run, in GET_BATCH
+ * calls of up to CACHEPROXY_BATCH_MAX keys. Returns 0 or a negative errno
+ * of a call that failed as a whole; a key's own error is left for the run
+ * to meet (it is not cached, or it is an expected "enoent-" answer).
+ */
+static int warm_keys(int fd, const struct cp_opts *o)
+{
+	static char keys[CACHEPROXY_BATCH_MAX][CACHEPROXY_KEY_MAX + 1];
+	static char vals[CACHEPROXY_BATCH_MAX][CACHEPROXY_VALUE_MAX + 2];
+	static struct cacheproxy_batch_item items[CACHEPROXY_BATCH_MAX];
+	uint64_t k = 0;
+	unsigned int i;
+	int err;
+
+	while (k < o->keys && !got_signal) {
+		for (i = 0; i < CACHEPROXY_BATCH_MAX && k < o->keys; i++, k++) {
+			items[i] = (struct cacheproxy_batch_item) {
+				.key = (uintptr_t)keys[i],
+				.value = (uintptr_t)vals[i],
+				.key_len = (__u32)cp_key_format(keys[i],
+								CP_KEY_NORMAL,
+								o->prefix, k),
+				.value_size = sizeof(vals[i]),
+			};
+		}
+		err = cp_dev_get_batch(fd, items, i);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /* Wait for the deadline, a signal or the end of --ops; live line. */
@@ -110,6 +144,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cacheproxy-stress: %s: CACHEPROXY_IOC_FLUSH: %s\n",
 			o.device, strerror(-err));
 		return CP_EXIT_USAGE;
+	}
+	if (o.scenario == CP_SCENARIO_HIT) {
+		err = warm_keys(fd, &o);
+		if (err) {
+			fprintf(stderr, "cacheproxy-stress: %s: CACHEPROXY_IOC_GET_BATCH (warming the keys): %s\n",
+				o.device, strerror(-err));
+			return CP_EXIT_FAIL;
+		}
 	}
 	err = cp_dev_stats(fd, &res.before);
 	if (err) {

@@ -213,6 +213,11 @@ static void test_options(void)
 	CHECK(parse(&o, "--via batch --batch 0") == -1);
 	CHECK(parse(&o, "--batch 4") == -1);
 	CHECK(parse(&o, "--via proc") == 0 && o.via == CP_VIA_PROC);
+	CHECK(parse(&o, "--via noop") == 0 && o.via == CP_VIA_NOOP &&
+	      o.batch == 1);
+	CHECK(parse(&o, "--via noop --batch 4") == -1);
+	CHECK(parse(&o, "--scenario hit") == 0 &&
+	      o.scenario == CP_SCENARIO_HIT && !cp_scenario_bursts(o.scenario));
 	CHECK(parse(&o, "--via smoke") == -1);
 	CHECK(parse(&o, "--mix inval=1,flush=0.1,enoent=5,eio=5") == 0 &&
 	      o.mix.inval == 1 && o.mix.flush == 0.1 && o.mix.enoent == 5 &&

@@ -187,6 +187,9 @@ static void do_lookups(struct cp_worker *w, struct cp_wbuf *b,
 		}
 		err = -cp_dev_get_batch(w->fd, b->item, count);
 		break;
+	case CP_VIA_NOOP:
+		err = -cp_dev_noop(w->fd);
+		break;
 	}
 	t1 = cp_now_ns();
 	cp_hist_add(&w->hist, t1 - t0);
@@ -196,6 +199,15 @@ static void do_lookups(struct cp_worker *w, struct cp_wbuf *b,
 						   memory_order_relaxed) + count,
 			      memory_order_relaxed);
 
+	if (o->via == CP_VIA_NOOP) {
+		n[0] = 0;
+		if (err == ENOTTY)
+			return;
+		w->wrong++;
+		report_problem(w->run, "wrong answer: unknown ioctl: %s, expected ENOTTY",
+			       err ? strerrorname_np(err) : "success");
+		return;
+	}
 	if (o->via != CP_VIA_BATCH) {
 		judge(w, b->key[0], b->key_len[0], err, b->val[0], vlen, &n[0]);
 		return;
