@@ -9,6 +9,7 @@
 #include <linux/err.h>
 #include <linux/module.h>
 
+#include "bench.h"
 #include "cache.h"
 #include "chardev.h"
 #include "params.h"
@@ -33,11 +34,16 @@ static int __init cacheproxy_init(void)
 	ret = cacheproxy_chardev_init(cacheproxy_main_cache);
 	if (ret)
 		goto err_chardev;
+	ret = cacheproxy_bench_init();
+	if (ret)
+		goto err_bench;
 
 	pr_info("loaded, strategy %s\n",
 		cacheproxy_strategy_name(cacheproxy_param_strategy));
 	return 0;
 
+err_bench:
+	cacheproxy_chardev_uninit();
 err_chardev:
 	cacheproxy_procfs_uninit();
 err_procfs:
@@ -48,6 +54,7 @@ err_cache:
 
 static void __exit cacheproxy_exit(void)
 {
+	cacheproxy_bench_uninit();
 	cacheproxy_chardev_uninit();
 	cacheproxy_procfs_uninit();
 	cacheproxy_cache_destroy(cacheproxy_main_cache);

@@ -1,6 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared helpers for the cacheproxy scripts; sourced, not run.
 
+# CI may run without HOME; tools (checkpatch.pl, the cache path) need it.
+if [ -z "${HOME:-}" ]; then
+	HOME=$(getent passwd "$(id -u)" | cut -d: -f6)
+	export HOME
+fi
+
 CP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CP_CACHE=${CACHEPROXY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cacheproxy}
 CP_SRC_PKG=linux-source-6.12
