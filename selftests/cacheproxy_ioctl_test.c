@@ -56,25 +56,7 @@ FIXTURE(dev) {
 	int dev;
 };
 
-FIXTURE_VARIANT(dev) {
-	const char *strategy;
-};
-
-FIXTURE_VARIANT_ADD(dev, spinlock) {
-	.strategy = "spinlock",
-};
-
-FIXTURE_VARIANT_ADD(dev, kthread) {
-	.strategy = "kthread",
-};
-
-FIXTURE_VARIANT_ADD(dev, shard) {
-	.strategy = "shard",
-};
-
-FIXTURE_VARIANT_ADD(dev, singleflight) {
-	.strategy = "singleflight",
-};
+CP_STRATEGY_VARIANTS(dev);
 
 FIXTURE_SETUP(dev)
 {

@@ -58,52 +58,7 @@ TEST(insmod_good_params)
 	EXPECT_FALSE(cp_module_present(CP_MODULE));
 }
 
-FIXTURE(loaded) {
-	bool loaded;
-};
-
-FIXTURE_VARIANT(loaded) {
-	const char *strategy;
-};
-
-FIXTURE_VARIANT_ADD(loaded, spinlock) {
-	.strategy = "spinlock",
-};
-
-FIXTURE_VARIANT_ADD(loaded, kthread) {
-	.strategy = "kthread",
-};
-
-FIXTURE_VARIANT_ADD(loaded, shard) {
-	.strategy = "shard",
-};
-
-FIXTURE_VARIANT_ADD(loaded, singleflight) {
-	.strategy = "singleflight",
-};
-
-FIXTURE_SETUP(loaded)
-{
-	const char *why = cp_cannot_run();
-	const char *step;
-	int ret;
-
-	if (why)
-		SKIP(return, "%s", why);
-	ret = cp_reload(variant->strategy, NULL, &step);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", step, strerror(-ret));
-	self->loaded = true;
-}
-
-FIXTURE_TEARDOWN(loaded)
-{
-	int ret;
-
-	if (!self->loaded)
-		return;
-	ret = cp_unload(CP_MODULE, CP_UNLOAD_MS);
-	EXPECT_EQ(0, ret) TH_LOG("unload: %s", strerror(-ret));
-}
+CP_LOADED_FIXTURE(loaded);
 
 TEST_F(loaded, strategy_shown)
 {

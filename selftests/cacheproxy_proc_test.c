@@ -136,52 +136,7 @@ static unsigned long long stat_of(const char *text, const char *name)
 	return v;
 }
 
-FIXTURE(proc) {
-	bool loaded;
-};
-
-FIXTURE_VARIANT(proc) {
-	const char *strategy;
-};
-
-FIXTURE_VARIANT_ADD(proc, spinlock) {
-	.strategy = "spinlock",
-};
-
-FIXTURE_VARIANT_ADD(proc, kthread) {
-	.strategy = "kthread",
-};
-
-FIXTURE_VARIANT_ADD(proc, shard) {
-	.strategy = "shard",
-};
-
-FIXTURE_VARIANT_ADD(proc, singleflight) {
-	.strategy = "singleflight",
-};
-
-FIXTURE_SETUP(proc)
-{
-	const char *why = cp_cannot_run();
-	const char *step;
-	int ret;
-
-	if (why)
-		SKIP(return, "%s", why);
-	ret = cp_reload(variant->strategy, NULL, &step);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", step, strerror(-ret));
-	self->loaded = true;
-}
-
-FIXTURE_TEARDOWN(proc)
-{
-	int ret;
-
-	if (!self->loaded)
-		return;
-	ret = cp_unload(CP_MODULE, CP_UNLOAD_MS);
-	EXPECT_EQ(0, ret) TH_LOG("unload: %s", strerror(-ret));
-}
+CP_LOADED_FIXTURE(proc);
 
 TEST_F(proc, file_modes)
 {

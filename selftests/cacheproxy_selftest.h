@@ -322,4 +322,57 @@ static inline int cp_stat_line(const char *text, const char *name,
 	return -ENOENT;
 }
 
+/*
+ * The four strategies as variants of fixture @f: every TEST_F(f, ...) runs
+ * once per strategy, which it finds in variant->strategy.
+ */
+#define CP_STRATEGY_VARIANTS(f)						\
+	FIXTURE_VARIANT(f) {						\
+		const char *strategy;					\
+	};								\
+	FIXTURE_VARIANT_ADD(f, spinlock) {				\
+		.strategy = "spinlock",					\
+	};								\
+	FIXTURE_VARIANT_ADD(f, kthread) {				\
+		.strategy = "kthread",					\
+	};								\
+	FIXTURE_VARIANT_ADD(f, shard) {					\
+		.strategy = "shard",					\
+	};								\
+	FIXTURE_VARIANT_ADD(f, singleflight) {				\
+		.strategy = "singleflight",				\
+	}
+
+/*
+ * Fixture @f: the module loaded with the variant's strategy (and
+ * CP_PARAMS) before each test, unloaded after it; the unload must succeed.
+ * Skips when the tests cannot run here (cp_cannot_run()).
+ */
+#define CP_LOADED_FIXTURE(f)						\
+	FIXTURE(f) {							\
+		bool loaded;						\
+	};								\
+	CP_STRATEGY_VARIANTS(f);					\
+	FIXTURE_SETUP(f)						\
+	{								\
+		const char *why = cp_cannot_run();			\
+		const char *step;					\
+		int ret;						\
+									\
+		if (why)						\
+			SKIP(return, "%s", why);			\
+		ret = cp_reload(variant->strategy, NULL, &step);	\
+		ASSERT_EQ(0, ret) TH_LOG("%s: %s", step, strerror(-ret)); \
+		self->loaded = true;					\
+	}								\
+	FIXTURE_TEARDOWN(f)						\
+	{								\
+		int ret;						\
+									\
+		if (!self->loaded)					\
+			return;						\
+		ret = cp_unload(CP_MODULE, CP_UNLOAD_MS);		\
+		EXPECT_EQ(0, ret) TH_LOG("unload: %s", strerror(-ret)); \
+	}
+
 #endif /* _CACHEPROXY_SELFTEST_H */
