@@ -8,6 +8,7 @@
 #   make install           modules_install + depmod (INSTALL_MOD_PATH honoured)
 #   make tools             the user-space programs and kselftests
 #   make check             the whole test suite in QEMU guests (see README)
+#   make torture           the 30 s soak per strategy on the debug and KCSAN kernels
 #   make demo              boot a guest, load the module and look keys up
 #   make clean
 
@@ -15,7 +16,7 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 # The kernel source tree that provides kselftest_harness.h and checkpatch.pl.
 KSRC ?= $(shell scripts/build-kernel --src 2>/dev/null)
 
-.PHONY: all modules install modules_install clean tools check demo vm-kernel
+.PHONY: all modules install modules_install clean tools check torture demo
 
 all: modules
 
@@ -36,6 +37,9 @@ tools:
 
 check:
 	@scripts/check
+
+torture:
+	@scripts/torture
 
 demo:
 	@scripts/demo
