@@ -104,9 +104,10 @@ struct cacheproxy_key {
 
 /**
  * struct cacheproxy_stats - counters (CACHEPROXY_IOC_STATS)
- * @size:	in: sizeof(struct cacheproxy_stats) as the caller knows it
- *		(at least up to @strategy); out: the kernel's size. The kernel
- *		fills min(in size, its size) bytes, so old callers keep working.
+ * @size:	in: sizeof(struct cacheproxy_stats) as the caller knows it,
+ *		at least 8 (@size and @version; EINVAL below that); out: the
+ *		kernel's size. The kernel fills min(in size, its size) bytes,
+ *		so old callers keep working.
  * @version:	out: CACHEPROXY_STATS_VERSION
  * @lookups:	lookups made (hits + misses)
  * @hits:	lookups answered from the cache, without waiting for a load
