@@ -15,6 +15,7 @@
  * cacheproxy_loader_drain() then waits for every work item, so every done
  * callback has returned; cacheproxy_loader_uninit() destroys the workqueue.
  */
+#include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
@@ -160,4 +161,22 @@ void cacheproxy_loader_queue(struct cacheproxy_loader *l,
 	cacheproxy_counters_inc(l->counters, CACHEPROXY_CTR_LOADS_STARTED);
 	cacheproxy_counters_inc(l->counters, CACHEPROXY_CTR_INFLIGHT);
 	queue_work(l->wq, &load->work);
+}
+
+/*
+ * Waits killably on @done, which the load's owner completes once @load's
+ * result is set, then hands the result to one caller: the value copied as
+ * cacheproxy_lookup() documents, or the load's error. Returns -EINTR when
+ * the caller is killed first; the load goes on for the others. The caller
+ * must hold a reference on whatever embeds @load and @done.
+ */
+int cacheproxy_load_wait(struct cacheproxy_load *load, struct completion *done,
+			 char *val, size_t val_size, size_t *val_len)
+{
+	if (wait_for_completion_killable(done))
+		return -EINTR;
+	if (load->entry)
+		return cacheproxy_entry_copy(load->entry, val, val_size,
+					     val_len);
+	return load->err;
 }

@@ -12,6 +12,7 @@
 #include <linux/workqueue.h>
 
 struct cacheproxy_config;
+struct completion;
 struct cacheproxy_counters;
 struct cacheproxy_entry;
 
@@ -77,5 +78,7 @@ void cacheproxy_loader_queue(struct cacheproxy_loader *l,
 			     struct cacheproxy_load *load, const char *key,
 			     size_t key_len, u32 hash,
 			     void (*done)(struct cacheproxy_load *load));
+int cacheproxy_load_wait(struct cacheproxy_load *load, struct completion *done,
+			 char *val, size_t val_size, size_t *val_len);
 
 #endif /* _CACHEPROXY_LOADER_H */

@@ -214,15 +214,7 @@ static int shard_lookup(struct cacheproxy_cache *cache,
 				k->hash, shard_load_done);
 
 wait:
-	if (wait_for_completion_killable(&f->done)) {
-		shard_flight_put(f);
-		return -EINTR;
-	}
-	if (f->load.entry)
-		ret = cacheproxy_entry_copy(f->load.entry, val, val_size,
-					    val_len);
-	else
-		ret = f->load.err;
+	ret = cacheproxy_load_wait(&f->load, &f->done, val, val_size, val_len);
 	shard_flight_put(f);
 	return ret;
 }
@@ -231,7 +223,6 @@ static void shard_invalidate(struct cacheproxy_cache *cache,
 			     const struct cacheproxy_key_ref *k)
 {
 	struct shard *sh = shard_of(cache->priv, k->hash);
-
 	struct shard_flight *f;
 
 	spin_lock(&sh->lock);

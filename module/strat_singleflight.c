@@ -225,15 +225,7 @@ static int sf_lookup(struct cacheproxy_cache *cache,
 	}
 
 wait:
-	if (wait_for_completion_killable(&f->done)) {
-		sf_flight_put(f);
-		return -EINTR;
-	}
-	if (f->load.entry)
-		ret = cacheproxy_entry_copy(f->load.entry, val, val_size,
-					    val_len);
-	else
-		ret = f->load.err;
+	ret = cacheproxy_load_wait(&f->load, &f->done, val, val_size, val_len);
 	sf_flight_put(f);
 	return ret;
 }
@@ -242,7 +234,6 @@ static void sf_invalidate(struct cacheproxy_cache *cache,
 			  const struct cacheproxy_key_ref *k)
 {
 	struct sf_cache *sc = cache->priv;
-
 	struct sf_flight *f;
 
 	spin_lock(&sc->lock);

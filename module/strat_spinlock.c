@@ -119,15 +119,8 @@ static int spin_lookup(struct cacheproxy_cache *cache,
 	cacheproxy_loader_queue(&cache->loader, &req->load, req->key, k->len,
 				k->hash, spin_load_done);
 
-	if (wait_for_completion_killable(&req->done)) {
-		spin_req_put(req);
-		return -EINTR;
-	}
-	if (req->load.entry)
-		ret = cacheproxy_entry_copy(req->load.entry, val, val_size,
-					    val_len);
-	else
-		ret = req->load.err;
+	ret = cacheproxy_load_wait(&req->load, &req->done, val, val_size,
+				   val_len);
 	spin_req_put(req);
 	return ret;
 }

@@ -115,6 +115,20 @@ cp_kernel_dir()
 	echo "$CP_CACHE/kernels/$1-$(cp_src_version)-$hash"
 }
 
+# cp_copy_sources DIR: copy what builds the modules (Kbuild, Makefile,
+# dkms.conf and the sources of module/, kunit/, include/) into DIR, and
+# nothing else. Content-checked and without the source times: a changed
+# file is always newer than its object in DIR, even when its own time went
+# backwards (git checkout); files gone from the tree go from DIR too.
+cp_copy_sources()
+{
+	rsync -rl --checksum --delete --filter='+ */' --filter='+ Kbuild' \
+		--filter='+ Makefile' --filter='+ dkms.conf' \
+		--filter='+ *.[ch]' --filter='- *' "$CP_ROOT/Kbuild" \
+		"$CP_ROOT/Makefile" "$CP_ROOT/dkms.conf" "$CP_ROOT/module" \
+		"$CP_ROOT/kunit" "$CP_ROOT/include" "$1/"
+}
+
 # cp_obj_dir NAME: where the modules are built for kernel NAME; one per
 # kernel and per work tree, so clones never share object files.
 cp_obj_dir()

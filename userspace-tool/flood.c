@@ -39,6 +39,8 @@
 
 #include <linux/cacheproxy.h>
 
+#include "verify.h"
+
 #define PROC_STATS	"/proc/cacheproxy/stats"
 #define PROC_ENTRIES	"/proc/cacheproxy/entries"
 #define PROC_CONTROL	"/proc/cacheproxy/control"
@@ -172,13 +174,6 @@ static int control_flush(void)
 	return n == 6 ? 0 : -EIO;
 }
 
-static int check_value(const char *key, size_t key_len, const char *val,
-		       size_t len)
-{
-	return len > key_len + 1 && !memcmp(val, key, key_len) &&
-	       val[key_len] == ':' ? 0 : -1;
-}
-
 static void *flood_worker(void *arg)
 {
 	static __thread char keys[BATCH][32], vals[BATCH][CACHEPROXY_VALUE_MAX];
@@ -186,6 +181,7 @@ static void *flood_worker(void *arg)
 	struct flood *fl = arg;
 	struct cacheproxy_get_batch b = { .items = (uintptr_t)items };
 	unsigned long long first, i, n;
+	uint64_t seq;
 	int dev;
 
 	dev = open(fl->device, O_RDWR | O_CLOEXEC);
@@ -213,8 +209,8 @@ static void *flood_worker(void *arg)
 		}
 		for (i = 0; i < n; i++)
 			if (items[i].status ||
-			    check_value(keys[i], items[i].key_len, vals[i],
-					items[i].value_len))
+			    cp_parse_value(keys[i], items[i].key_len, vals[i],
+					   items[i].value_len, &seq))
 				if (atomic_fetch_add(&fl->errors, 1) < 5)
 					fprintf(stderr, "cacheproxy-flood: %s: status %d, wrong or no value\n",
 						keys[i], items[i].status);

@@ -59,6 +59,8 @@
 
 #include <linux/cacheproxy.h>
 
+#include "verify.h"
+
 #define PROC_DIR	"/proc/cacheproxy/"
 #define PARAMS_GLOB	"/sys/module/cacheproxy/parameters/*"
 #define PAGE		4096UL
@@ -358,6 +360,7 @@ static void check_value(struct fuzz *f, enum call c, uint64_t key,
 			uint32_t val_size)
 {
 	const char *v = (const char *)(uintptr_t)val;
+	uint64_t seq;
 
 	if (val_len > CACHEPROXY_VALUE_MAX || val_len > val_size) {
 		symptom(f, c, "value_len %llu for a buffer of %llu",
@@ -366,9 +369,8 @@ static void check_value(struct fuzz *f, enum call c, uint64_t key,
 	}
 	if (!in_area(key, key_len, A_KEYS) || !in_area(val, val_len, A_VALS))
 		return;
-	if (val_len < key_len + 2 ||
-	    memcmp(v, (const char *)(uintptr_t)key, key_len) ||
-	    v[key_len] != ':')
+	if (cp_parse_value((const char *)(uintptr_t)key, key_len, v, val_len,
+			   &seq))
 		symptom(f, c, "value of %llu bytes is not KEY:N (key of %llu bytes)",
 			val_len, key_len);
 }
