@@ -90,9 +90,15 @@ static void loader_work(struct work_struct *work)
 
 	cacheproxy_counters_inc(l->counters, err ? CACHEPROXY_CTR_LOADS_FAILED :
 						   CACHEPROXY_CTR_LOADS_OK);
-	cacheproxy_counters_dec(l->counters, CACHEPROXY_CTR_INFLIGHT);
 	/* The record embedding @load may be gone once this returns. */
 	load->done(load);
+	/*
+	 * In flight until its result is handed over: done() has cached it (or
+	 * posted it to the kthread owner, ahead of any later request), so a
+	 * reader who sees the gauge drop finds the entry. @l outlives every
+	 * work item (cacheproxy_loader_drain()).
+	 */
+	cacheproxy_counters_dec(l->counters, CACHEPROXY_CTR_INFLIGHT);
 }
 
 int cacheproxy_loader_init(struct cacheproxy_loader *l,
