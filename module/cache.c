@@ -161,6 +161,8 @@ void cacheproxy_count_lookup(struct cacheproxy_cache *cache,
 							   CACHEPROXY_CTR_MISSES);
 	if (how == CACHEPROXY_COALESCED)
 		cacheproxy_counters_inc(c, CACHEPROXY_CTR_COALESCED);
+	else if (how == CACHEPROXY_NOMEM)
+		cacheproxy_counters_inc(c, CACHEPROXY_CTR_NOMEM);
 	cacheproxy_counters_inc(c, CACHEPROXY_CTR_LOOKUPS);
 }
 

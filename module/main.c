@@ -12,6 +12,7 @@
 #include "bench.h"
 #include "cache.h"
 #include "chardev.h"
+#include "fault.h"
 #include "params.h"
 #include "procfs.h"
 
@@ -22,6 +23,7 @@ static int __init cacheproxy_init(void)
 	struct cacheproxy_config cfg;
 	int ret;
 
+	cacheproxy_fault_init();
 	cacheproxy_params_config(&cfg);
 	cacheproxy_main_cache = cacheproxy_cache_create(&cfg);
 	if (IS_ERR(cacheproxy_main_cache)) {
@@ -49,6 +51,7 @@ err_chardev:
 err_procfs:
 	cacheproxy_cache_destroy(cacheproxy_main_cache);
 err_cache:
+	cacheproxy_fault_uninit();
 	return ret;
 }
 
@@ -58,6 +61,7 @@ static void __exit cacheproxy_exit(void)
 	cacheproxy_chardev_uninit();
 	cacheproxy_procfs_uninit();
 	cacheproxy_cache_destroy(cacheproxy_main_cache);
+	cacheproxy_fault_uninit();
 }
 
 module_init(cacheproxy_init);

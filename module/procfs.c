@@ -140,6 +140,7 @@ static int stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "invalidations %llu\n", st.invalidations);
 	seq_printf(m, "entries %llu\n", st.entries);
 	seq_printf(m, "inflight %llu\n", st.inflight);
+	seq_printf(m, "nomem %llu\n", st.nomem);
 	for (i = 0; i < CACHEPROXY_LAT_BUCKETS; i++)
 		seq_printf(m, "lat_ns_log2_%u %llu\n", i, st.lat_ns_log2[i]);
 	return 0;

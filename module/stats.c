@@ -60,6 +60,7 @@ void cacheproxy_counters_read(struct cacheproxy_counters *c,
 	out->evictions = sum[CACHEPROXY_CTR_EVICTIONS];
 	out->expirations = sum[CACHEPROXY_CTR_EXPIRATIONS];
 	out->invalidations = sum[CACHEPROXY_CTR_INVALIDATIONS];
+	out->nomem = sum[CACHEPROXY_CTR_NOMEM];
 	out->entries = sum[CACHEPROXY_CTR_ENTRIES];
 	out->inflight = sum[CACHEPROXY_CTR_INFLIGHT];
 }

@@ -24,6 +24,7 @@ enum cacheproxy_counter {
 	CACHEPROXY_CTR_EVICTIONS,
 	CACHEPROXY_CTR_EXPIRATIONS,
 	CACHEPROXY_CTR_INVALIDATIONS,
+	CACHEPROXY_CTR_NOMEM,
 	CACHEPROXY_NR_EVENTS,
 	/*
 	 * Gauges: incremented and decremented, possibly on different CPUs,

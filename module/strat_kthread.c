@@ -45,6 +45,7 @@
 #include <linux/string.h>
 
 #include "entry.h"
+#include "fault.h"
 #include "strategy.h"
 #include "table.h"
 
@@ -212,6 +213,7 @@ static void kt_handle_lookup(struct kt_cache *kc, struct kt_msg *msg)
 	struct cacheproxy_cache *cache = kc->cache;
 	struct cacheproxy_entry *e;
 	struct kt_pending *p;
+	size_t size;
 
 	e = cacheproxy_table_find(&kc->table, msg->key, msg->key_len,
 				  msg->hash, cacheproxy_now(cache));
@@ -227,13 +229,16 @@ static void kt_handle_lookup(struct kt_cache *kc, struct kt_msg *msg)
 		list_add_tail(&msg->waiter, &p->waiters);
 		return;
 	}
-	cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
-	p = kmalloc(struct_size(p, key, msg->key_len), GFP_KERNEL);
+	/* The owner's allocation: no caller's fail-nth reaches it. */
+	size = struct_size(p, key, msg->key_len);
+	p = cacheproxy_fault_alloc(size) ? NULL : kmalloc(size, GFP_KERNEL);
 	if (!p) {
+		cacheproxy_count_lookup(cache, CACHEPROXY_NOMEM);
 		msg->err = -ENOMEM;
 		kt_reply(msg);
 		return;
 	}
+	cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
 	INIT_LIST_HEAD(&p->waiters);
 	kthread_init_work(&p->done_work, kt_handle_done);
 	p->kc = kc;
@@ -317,7 +322,7 @@ static int kt_lookup(struct cacheproxy_cache *cache,
 
 	msg = kmalloc(struct_size(msg, key_buf, k->len), GFP_KERNEL);
 	if (!msg) {
-		cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
+		cacheproxy_count_lookup(cache, CACHEPROXY_NOMEM);
 		return -ENOMEM;
 	}
 	kt_msg_init(msg, kc, KT_LOOKUP, k);

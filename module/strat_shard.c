@@ -193,7 +193,7 @@ static int shard_lookup(struct cacheproxy_cache *cache,
 	}
 	if (!mine) {
 		spin_unlock(&sh->lock);
-		cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
+		cacheproxy_count_lookup(cache, CACHEPROXY_NOMEM);
 		return -ENOMEM;
 	}
 	/* Store: register our own load. */

@@ -192,7 +192,7 @@ static int sf_lookup(struct cacheproxy_cache *cache,
 	/* Allocated outside group_lock; freed unused if we follow. */
 	f = kmalloc(struct_size(f, key, k->len), GFP_KERNEL);
 	if (!f) {
-		cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
+		cacheproxy_count_lookup(cache, CACHEPROXY_NOMEM);
 		return -ENOMEM;
 	}
 

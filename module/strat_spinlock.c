@@ -107,10 +107,12 @@ static int spin_lookup(struct cacheproxy_cache *cache,
 	gen = cacheproxy_table_gen(&sc->table);
 	spin_unlock(&sc->lock);
 
-	cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
 	req = kmalloc(struct_size(req, key, k->len), GFP_KERNEL);
-	if (!req)
+	if (!req) {
+		cacheproxy_count_lookup(cache, CACHEPROXY_NOMEM);
 		return -ENOMEM;
+	}
+	cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
 	refcount_set(&req->ref, 2);
 	init_completion(&req->done);
 	req->sc = sc;

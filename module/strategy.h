@@ -21,11 +21,14 @@ struct seq_file;
  * @CACHEPROXY_HIT:	from the cache, without waiting for a load
  * @CACHEPROXY_MISS:	waited for a load it started (or failed to start)
  * @CACHEPROXY_COALESCED: waited for a load another caller started
+ * @CACHEPROXY_NOMEM:	missed, and failed with -ENOMEM before it started or
+ *			joined a load
  */
 enum cacheproxy_outcome {
 	CACHEPROXY_HIT,
 	CACHEPROXY_MISS,
 	CACHEPROXY_COALESCED,
+	CACHEPROXY_NOMEM,
 };
 
 /**

@@ -134,6 +134,7 @@ static int cmd_stats(int fd)
 	P(invalidations);
 	P(entries);
 	P(inflight);
+	P(nomem);
 #undef P
 	for (i = 0; i < CACHEPROXY_LAT_BUCKETS; i++) {
 		if (st.lat_ns_log2[i])

@@ -28,6 +28,7 @@ static const struct {
 	F(invalidations, false),
 	F(entries, true),
 	F(inflight, true),
+	F(nomem, false),
 #undef F
 };
 

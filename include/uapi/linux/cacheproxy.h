@@ -98,7 +98,7 @@ struct cacheproxy_key {
 	__u32 reserved;
 };
 
-#define CACHEPROXY_STATS_VERSION	1
+#define CACHEPROXY_STATS_VERSION	2
 #define CACHEPROXY_LAT_BUCKETS		32
 #define CACHEPROXY_STRATEGY_LEN		16
 
@@ -108,10 +108,13 @@ struct cacheproxy_key {
  *		at least 8 (@size and @version; EINVAL below that); out: the
  *		kernel's size. The kernel fills min(in size, its size) bytes,
  *		so old callers keep working.
- * @version:	out: CACHEPROXY_STATS_VERSION
+ * @version:	out: CACHEPROXY_STATS_VERSION (1: up to @strategy; 2 added
+ *		@nomem)
  * @lookups:	lookups made (hits + misses)
  * @hits:	lookups answered from the cache, without waiting for a load
- * @misses:	lookups that waited for a load (their own or a shared one)
+ * @misses:	lookups that waited for a load (their own or a shared one),
+ *		or failed with ENOMEM trying (@nomem):
+ *		misses = loads_started + coalesced + nomem
  * @loads_started: loads queued on the loader workqueue
  * @loads_ok:	loads that produced a value
  * @loads_failed: loads that failed (ENOENT, EIO, shutdown)
@@ -125,6 +128,9 @@ struct cacheproxy_key {
  *		took [2^i, 2^(i+1)) ns (bucket 0 also counts 0 ns; the last
  *		bucket counts everything longer)
  * @strategy:	NUL-terminated name of the strategy in use
+ * @nomem:	misses that failed with ENOMEM before they started or joined
+ *		a load (a load that fails for want of memory counts in
+ *		@loads_failed instead)
  */
 struct cacheproxy_stats {
 	__u32 size;
@@ -143,6 +149,7 @@ struct cacheproxy_stats {
 	__u64 inflight;
 	__u64 lat_ns_log2[CACHEPROXY_LAT_BUCKETS];
 	char strategy[CACHEPROXY_STRATEGY_LEN];
+	__u64 nomem;
 };
 
 #define CACHEPROXY_IOC_MAGIC	0xCB
