@@ -8,7 +8,8 @@
 #   make install           modules_install + depmod (INSTALL_MOD_PATH honoured)
 #   make tools             the user-space programs and kselftests
 #   make check             the whole test suite in QEMU guests (see README)
-#   make torture           the 30 s soak per strategy on the debug and KCSAN kernels
+#   make torture           the 30 s soak per strategy on the debug and KCSAN
+#                          kernels, then the negative control
 #   make demo              boot a guest, load the module and look keys up
 #   make clean
 
@@ -40,6 +41,7 @@ check:
 
 torture:
 	@scripts/torture
+	@scripts/negative-control
 
 demo:
 	@scripts/demo

@@ -21,6 +21,7 @@ static const enum cacheproxy_strategy cacheproxy_kunit_strategy_list[] = {
 	CACHEPROXY_KTHREAD,
 	CACHEPROXY_SHARD,
 	CACHEPROXY_SINGLEFLIGHT,
+	CACHEPROXY_BUSTED,	/* the negative control, where built */
 };
 
 static void strategy_desc(const enum cacheproxy_strategy *s, char *desc)
@@ -32,9 +33,14 @@ KUNIT_ARRAY_PARAM(strategy, cacheproxy_kunit_strategy_list, strategy_desc);
 
 const void *cacheproxy_kunit_strategies(const void *prev, char *desc)
 {
+	const enum cacheproxy_strategy *s;
+
 	BUILD_BUG_ON(ARRAY_SIZE(cacheproxy_kunit_strategy_list) !=
 		     CACHEPROXY_NR_STRATEGIES);
-	return strategy_gen_params(prev, desc);
+	s = strategy_gen_params(prev, desc);
+	if (s && *s == CACHEPROXY_BUSTED && !CACHEPROXY_HAS_BUSTED)
+		s = strategy_gen_params(s, desc);
+	return s;
 }
 
 void cacheproxy_kunit_config(struct kunit *test,

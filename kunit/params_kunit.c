@@ -11,10 +11,21 @@ static void strategy_names_round_trip(struct kunit *test)
 {
 	int s;
 
-	for (s = 0; s < CACHEPROXY_NR_STRATEGIES; s++)
+	for (s = 0; s < CACHEPROXY_NR_STRATEGIES; s++) {
+		if (s == CACHEPROXY_BUSTED && !CACHEPROXY_HAS_BUSTED)
+			continue;
 		KUNIT_EXPECT_EQ(test,
 				cacheproxy_strategy_parse(cacheproxy_strategy_name(s)),
 				s);
+	}
+}
+
+/* The negative control exists only in a test build (strat_busted.c). */
+static void strategy_busted_only_in_test_builds(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, cacheproxy_strategy_parse("busted"),
+			CACHEPROXY_HAS_BUSTED ? CACHEPROXY_BUSTED :
+							-EINVAL);
 }
 
 static void strategy_unknown_is_einval(struct kunit *test)
@@ -28,6 +39,7 @@ static void strategy_unknown_is_einval(struct kunit *test)
 static struct kunit_case cacheproxy_params_cases[] = {
 	KUNIT_CASE(strategy_names_round_trip),
 	KUNIT_CASE(strategy_unknown_is_einval),
+	KUNIT_CASE(strategy_busted_only_in_test_builds),
 	{}
 };
 

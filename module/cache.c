@@ -32,12 +32,15 @@ static const struct cacheproxy_strategy_ops *const strategies[] = {
 	[CACHEPROXY_KTHREAD] = &cacheproxy_kthread_ops,
 	[CACHEPROXY_SHARD] = &cacheproxy_shard_ops,
 	[CACHEPROXY_SINGLEFLIGHT] = &cacheproxy_singleflight_ops,
+	[CACHEPROXY_BUSTED] = CACHEPROXY_HAS_BUSTED ?
+			      &cacheproxy_busted_ops : NULL,
 };
 
 /* The range checks of the module parameters, one pr_err per mistake. */
 static int config_check(const struct cacheproxy_config *cfg)
 {
-	if (cfg->strategy >= CACHEPROXY_NR_STRATEGIES) {
+	if (cfg->strategy >= CACHEPROXY_NR_STRATEGIES ||
+	    !strategies[cfg->strategy]) {
 		pr_err("unknown strategy %d\n", cfg->strategy);
 		return -EINVAL;
 	}

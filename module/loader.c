@@ -147,23 +147,33 @@ void cacheproxy_loader_gate(struct cacheproxy_loader *l, bool closed)
 }
 
 /*
- * Queues a load of @key (which must stay valid until @done runs). @done is
- * called exactly once, from the workqueue, with load->err and load->entry
- * set; it owns load->entry.
+ * Prepares @load to load @key (which must stay valid until the load's done
+ * callback runs). Called before the record embedding @load is published
+ * where other callers look for it by key: they read @key, @key_len and
+ * @hash under the strategy's lock, and nothing writes them again.
  */
-void cacheproxy_loader_queue(struct cacheproxy_loader *l,
-			     struct cacheproxy_load *load, const char *key,
-			     size_t key_len, u32 hash,
-			     void (*done)(struct cacheproxy_load *load))
+void cacheproxy_load_init(struct cacheproxy_load *load, const char *key,
+			  size_t key_len, u32 hash)
 {
-	INIT_WORK(&load->work, loader_work);
-	load->loader = l;
-	load->done = done;
 	load->entry = NULL;
 	load->err = 0;
 	load->key = key;
 	load->key_len = key_len;
 	load->hash = hash;
+}
+
+/*
+ * Queues @load, prepared by cacheproxy_load_init(). @done is called exactly
+ * once, from the workqueue, with load->err and load->entry set; it owns
+ * load->entry.
+ */
+void cacheproxy_loader_queue(struct cacheproxy_loader *l,
+			     struct cacheproxy_load *load,
+			     void (*done)(struct cacheproxy_load *load))
+{
+	INIT_WORK(&load->work, loader_work);
+	load->loader = l;
+	load->done = done;
 	cacheproxy_counters_inc(l->counters, CACHEPROXY_CTR_LOADS_STARTED);
 	cacheproxy_counters_inc(l->counters, CACHEPROXY_CTR_INFLIGHT);
 	queue_work(l->wq, &load->work);

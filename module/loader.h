@@ -74,9 +74,10 @@ void cacheproxy_loader_stop(struct cacheproxy_loader *l);
 void cacheproxy_loader_drain(struct cacheproxy_loader *l);
 void cacheproxy_loader_uninit(struct cacheproxy_loader *l);
 void cacheproxy_loader_gate(struct cacheproxy_loader *l, bool closed);
+void cacheproxy_load_init(struct cacheproxy_load *load, const char *key,
+			  size_t key_len, u32 hash);
 void cacheproxy_loader_queue(struct cacheproxy_loader *l,
-			     struct cacheproxy_load *load, const char *key,
-			     size_t key_len, u32 hash,
+			     struct cacheproxy_load *load,
 			     void (*done)(struct cacheproxy_load *load));
 int cacheproxy_load_wait(struct cacheproxy_load *load, struct completion *done,
 			 char *val, size_t val_size, size_t *val_len);

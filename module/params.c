@@ -22,13 +22,15 @@ static const char * const cacheproxy_strategy_names[] = {
 	[CACHEPROXY_KTHREAD] = "kthread",
 	[CACHEPROXY_SHARD] = "shard",
 	[CACHEPROXY_SINGLEFLIGHT] = "singleflight",
+	/* Last: without it, sysfs_match_string() stops at the NULL. */
+	[CACHEPROXY_BUSTED] = CACHEPROXY_HAS_BUSTED ? "busted" : NULL,
 };
 
 enum cacheproxy_strategy cacheproxy_param_strategy = CACHEPROXY_SHARD;
 
 const char *cacheproxy_strategy_name(enum cacheproxy_strategy s)
 {
-	if (s >= CACHEPROXY_NR_STRATEGIES)
+	if (s >= CACHEPROXY_NR_STRATEGIES || !cacheproxy_strategy_names[s])
 		return "unknown";
 	return cacheproxy_strategy_names[s];
 }

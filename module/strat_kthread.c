@@ -244,10 +244,10 @@ static void kt_handle_lookup(struct kt_cache *kc, struct kt_msg *msg)
 	p->kc = kc;
 	p->stale = false;
 	memcpy(p->key, msg->key, msg->key_len);
+	cacheproxy_load_init(&p->load, p->key, msg->key_len, msg->hash);
 	list_add_tail(&msg->waiter, &p->waiters);
 	list_add(&p->node, &kc->pending);
-	cacheproxy_loader_queue(&cache->loader, &p->load, p->key, msg->key_len,
-				msg->hash, kt_load_done);
+	cacheproxy_loader_queue(&cache->loader, &p->load, kt_load_done);
 }
 
 /* Owner: every message but load-done arrives here. */

@@ -204,14 +204,11 @@ static int shard_lookup(struct cacheproxy_cache *cache,
 	f->shard = sh;
 	f->gen = cacheproxy_table_gen(&sh->table);
 	memcpy(f->key, k->key, k->len);
-	f->load.key = f->key;
-	f->load.key_len = k->len;
-	f->load.hash = k->hash;
+	cacheproxy_load_init(&f->load, f->key, k->len, k->hash);
 	list_add(&f->node, &sh->inflight);
 	spin_unlock(&sh->lock);
 	cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
-	cacheproxy_loader_queue(&cache->loader, &f->load, f->key, k->len,
-				k->hash, shard_load_done);
+	cacheproxy_loader_queue(&cache->loader, &f->load, shard_load_done);
 
 wait:
 	ret = cacheproxy_load_wait(&f->load, &f->done, val, val_size, val_len);

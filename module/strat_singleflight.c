@@ -162,11 +162,7 @@ static void sf_flight_register(struct sf_cache *sc, struct sf_flight *f,
 	init_completion(&f->done);
 	f->sc = sc;
 	memcpy(f->key, k->key, k->len);
-	f->load.entry = NULL;
-	f->load.err = 0;
-	f->load.key = f->key;
-	f->load.key_len = k->len;
-	f->load.hash = k->hash;
+	cacheproxy_load_init(&f->load, f->key, k->len, k->hash);
 	hash_add(sc->group, &f->node, k->hash);
 }
 
@@ -220,8 +216,8 @@ static int sf_lookup(struct cacheproxy_cache *cache,
 		sf_flight_finish(f);
 	} else {
 		cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
-		cacheproxy_loader_queue(&cache->loader, &f->load, f->key,
-					k->len, k->hash, sf_load_done);
+		cacheproxy_loader_queue(&cache->loader, &f->load,
+					sf_load_done);
 	}
 
 wait:

@@ -118,8 +118,8 @@ static int spin_lookup(struct cacheproxy_cache *cache,
 	req->sc = sc;
 	req->gen = gen;
 	memcpy(req->key, k->key, k->len);
-	cacheproxy_loader_queue(&cache->loader, &req->load, req->key, k->len,
-				k->hash, spin_load_done);
+	cacheproxy_load_init(&req->load, req->key, k->len, k->hash);
+	cacheproxy_loader_queue(&cache->loader, &req->load, spin_load_done);
 
 	ret = cacheproxy_load_wait(&req->load, &req->done, val, val_size,
 				   val_len);

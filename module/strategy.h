@@ -77,6 +77,8 @@ extern const struct cacheproxy_strategy_ops cacheproxy_spinlock_ops;
 extern const struct cacheproxy_strategy_ops cacheproxy_kthread_ops;
 extern const struct cacheproxy_strategy_ops cacheproxy_shard_ops;
 extern const struct cacheproxy_strategy_ops cacheproxy_singleflight_ops;
+/* The negative control; defined only where CACHEPROXY_HAS_BUSTED. */
+extern const struct cacheproxy_strategy_ops cacheproxy_busted_ops;
 
 /**
  * struct cacheproxy_cache - one cache

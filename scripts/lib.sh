@@ -130,11 +130,18 @@ cp_copy_sources()
 }
 
 # cp_obj_dir NAME: where the modules are built for kernel NAME; one per
-# kernel and per work tree, so clones never share object files.
+# kernel and per work tree, so clones never share object files. With
+# CACHEPROXY_BUSTED=1 in the environment (the negative control: make reads
+# it and Kbuild adds the broken strategy "busted") the build goes to a
+# directory of its own, so it never mixes with the real module.
 cp_obj_dir()
 {
 	local tree
 
 	tree=$(echo "$CP_ROOT" | sha256sum | cut -c1-8)
-	echo "$CP_CACHE/obj/$tree/$1"
+	if [ "${CACHEPROXY_BUSTED:-}" = 1 ]; then
+		echo "$CP_CACHE/obj/$tree/$1-busted"
+	else
+		echo "$CP_CACHE/obj/$tree/$1"
+	fi
 }

@@ -88,6 +88,9 @@ static const char usage_text[] =
 "  -S, --seed N         PRNG seed (default 1)\n"
 "  -F, --flush          flush the cache before the run, so that every key\n"
 "                       of the run misses once (see loads per distinct key)\n"
+"      --allow-enomem   count an ENOMEM answer as a tolerated fault, not an\n"
+"                       error: for runs with allocation failures injected\n"
+"                       (/sys/kernel/debug/fail_cacheproxy, failslab)\n"
 "\n"
 "Output:\n"
 "  -j, --json FILE      write all figures as one JSON object (\"-\": stdout)\n"
@@ -127,6 +130,7 @@ enum {
 	OPT_ZIPF_S = 256,
 	OPT_DEVICE,
 	OPT_PROC,
+	OPT_ALLOW_ENOMEM,
 };
 
 static const struct option long_options[] = {
@@ -145,6 +149,7 @@ static const struct option long_options[] = {
 	{ "json",	required_argument, NULL, 'j' },
 	{ "quiet",	no_argument,	   NULL, 'q' },
 	{ "flush",	no_argument,	   NULL, 'F' },
+	{ "allow-enomem", no_argument,	   NULL, OPT_ALLOW_ENOMEM },
 	{ "device",	required_argument, NULL, OPT_DEVICE },
 	{ "proc",	required_argument, NULL, OPT_PROC },
 	{ "help",	no_argument,	   NULL, 'h' },
@@ -402,6 +407,9 @@ int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 			break;
 		case OPT_PROC:
 			o->proc_lookup = optarg;
+			break;
+		case OPT_ALLOW_ENOMEM:
+			o->allow_enomem = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -48,6 +48,7 @@ struct cp_opts {
 	const char *json;
 	bool quiet;
 	bool flush;		/* flush the cache before the run */
+	bool allow_enomem;	/* ENOMEM answers are injected faults */
 	const char *device;
 	const char *proc_lookup;
 };

@@ -59,6 +59,7 @@ void cp_results_collect(struct cp_results *r, struct cp_run *run,
 		r->calls += w->calls;
 		r->wrong += w->wrong;
 		r->errors += w->errors;
+		r->tolerated += w->tolerated;
 		r->distinct += w->distinct;
 		r->mix_inval += w->mix_inval;
 		r->mix_flush += w->mix_flush;
@@ -186,6 +187,9 @@ void cp_report_text(FILE *f, const struct cp_results *r,
 			o->burst < 2 ? "burst 1" : "--mix inval/flush");
 	fputc('\n', f);
 	fprintf(f, "errors        %llu\n", (unsigned long long)r->errors);
+	if (o->allow_enomem)
+		fprintf(f, "tolerated     %llu ENOMEM answers (--allow-enomem)\n",
+			(unsigned long long)r->tolerated);
 	print_errnos(f, "  by errno", r->errs);
 
 	if (!r->have_after) {
@@ -313,6 +317,7 @@ int cp_report_json(const char *path, const struct cp_results *r,
 	fprintf(f, "  \"wrong\": %llu,\n  \"errors\": %llu,\n  \"errors_by_errno\": ",
 		(unsigned long long)r->wrong, (unsigned long long)r->errors);
 	json_errnos(f, r->errs);
+	fprintf(f, ",\n  \"tolerated_enomem\": %llu", (unsigned long long)r->tolerated);
 	fprintf(f, ",\n  \"expected_errors\": ");
 	json_errnos(f, r->expected);
 	fprintf(f, ",\n  \"same_n\": {\"checked\": %s, \"keys\": %llu, \"excused\": %llu},\n",

@@ -22,6 +22,7 @@ struct cp_results {
 	uint64_t bursts;
 	uint64_t wrong;
 	uint64_t errors;
+	uint64_t tolerated;
 	uint64_t distinct;
 	uint64_t mix_inval;
 	uint64_t mix_flush;

@@ -86,6 +86,15 @@ static void report_problem(struct cp_run *run, const char *fmt, ...)
 	pthread_mutex_unlock(&run->log_lock);
 }
 
+/* True when @err is an injected fault the run tolerates (counted). */
+static bool tolerated(struct cp_worker *w, int err)
+{
+	if (err != ENOMEM || !w->run->opts->allow_enomem)
+		return false;
+	w->tolerated++;
+	return true;
+}
+
 static void count_error(struct cp_worker *w, int err)
 {
 	w->errors++;
@@ -135,6 +144,8 @@ static void judge(struct cp_worker *w, const char *key, size_t key_len,
 		}
 		return;
 	case CP_ANSWER_ERROR:
+		if (tolerated(w, err))
+			return;
 		count_error(w, err);
 		quote(qkey, sizeof(qkey), key, key_len);
 		report_problem(w->run, "key \"%s\": %s", qkey, strerror(err));
@@ -214,10 +225,12 @@ static void do_lookups(struct cp_worker *w, struct cp_wbuf *b,
 	}
 	if (err) {
 		/* the call failed as a whole: every key counts the error */
-		for (i = 0; i < count; i++) {
-			count_error(w, err);
+		for (i = 0; i < count; i++)
 			n[i] = 0;
-		}
+		if (tolerated(w, err))
+			return;
+		for (i = 0; i < count; i++)
+			count_error(w, err);
 		report_problem(w->run, "GET_BATCH of %u keys: %s", count,
 			       strerror(err));
 		return;

@@ -52,6 +52,7 @@ struct cp_worker {
 	uint64_t calls;
 	uint64_t wrong;
 	uint64_t errors;
+	uint64_t tolerated;	/* ENOMEM answers under --allow-enomem */
 	uint64_t mix_inval;
 	uint64_t mix_flush;
 	uint64_t distinct;		/* keys this worker asked for first */
