@@ -244,6 +244,9 @@ static void fault_reload(struct __test_metadata *_metadata,
 	self->loaded = true;
 	self->dev = open(CP_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev) TH_LOG("open %s: %s", CP_DEV, strerror(errno));
+	/* A new instance has a new fault point, verbose again. */
+	if (self->fail_cp_set)
+		ASSERT_EQ(0, knob_write(FAIL_CP "verbose", "0"));
 }
 
 /*
@@ -734,12 +737,12 @@ TEST_F_TIMEOUT(fault, load_fault_point, 120)
 		ASSERT_EQ(0, fail_cp_arm(1));
 	for (i = 0; i < FP_WAITERS; i++)
 		pthread_join(w[i].tid, NULL);
+	ASSERT_EQ(0, knob_read_ull(FAIL_CP "times", &times));
 	ASSERT_EQ(0, fail_cp_disarm());
 	ASSERT_TRUE(waiting)
 		TH_LOG("%llu of %d waiters, %llu loads in flight",
 		       (unsigned long long)(s1.misses - s0.misses), FP_WAITERS,
 		       (unsigned long long)s1.inflight);
-	ASSERT_EQ(0, knob_read_ull(FAIL_CP "times", &times));
 
 	for (i = 0; i < FP_WAITERS; i++) {
 		if (w[i].ret == -ENOMEM) {
