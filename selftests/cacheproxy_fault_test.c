@@ -666,7 +666,8 @@ static void *waiter_run(void *arg)
  * fault point call is the result of the load they wait for (the kthread
  * owner's record was allocated before, when the first of them missed);
  * with one shared load (kthread, shard, singleflight) every waiter gets
- * ENOMEM; spinlock loads per caller, so exactly one of them does.
+ * ENOMEM; spinlock loads per caller, so only the callers whose own load
+ * failed do.
  */
 TEST_F_TIMEOUT(fault, load_fault_point, 120)
 {
@@ -754,25 +755,41 @@ TEST_F_TIMEOUT(fault, load_fault_point, 120)
 	}
 	ASSERT_EQ(0, quiet_stats(self->dev, &s2));
 	check_identities(_metadata, &s2);
-	/* The one armed fault was taken: by the load they waited for. */
+	/* The armed fault was taken: by a load they waited for. */
 	EXPECT_EQ(0ULL, times);
 	EXPECT_EQ(s0.misses + FP_WAITERS, s2.misses);
 	EXPECT_EQ(s0.nomem, s2.nomem);
-	EXPECT_EQ(s0.loads_failed + 1, s2.loads_failed);
 	/* Nothing cached for dedup; spinlock caches the key once. */
 	EXPECT_EQ(s0.entries + !dedup, s2.entries);
 	if (dedup) {
 		EXPECT_EQ((unsigned int)FP_WAITERS, nomem);
 		EXPECT_EQ(s0.loads_started + 1, s2.loads_started);
+		EXPECT_EQ(s0.loads_failed + 1, s2.loads_failed);
 		EXPECT_EQ(s0.coalesced + FP_WAITERS - 1, s2.coalesced);
 		EXPECT_EQ(-ENOENT, entry_find("slow-fp", state, sizeof(state),
 					      &age));
 	} else {
-		/* Each caller its own load: only one load failed. */
-		EXPECT_EQ(1U, nomem);
+		/*
+		 * Each caller its own load, and its own answer: ENOMEM for
+		 * the failed loads only, a value of its own (N) for the
+		 * others. Usually one load fails; the fault attribute's
+		 * "times" is checked before it is decremented, so loads
+		 * ending together on two CPUs may both take the one fault.
+		 */
+		EXPECT_LE(1U, nomem);
 		EXPECT_EQ(s0.loads_started + FP_WAITERS, s2.loads_started);
-		EXPECT_EQ(s0.loads_ok + FP_WAITERS - 1, s2.loads_ok);
+		EXPECT_EQ(s0.loads_failed + nomem, s2.loads_failed);
+		EXPECT_EQ(s0.loads_ok + FP_WAITERS - nomem, s2.loads_ok);
 		EXPECT_EQ(s0.coalesced, s2.coalesced);
+		for (i = 0; i < FP_WAITERS; i++) {
+			unsigned int j;
+
+			for (j = 0; j < i && !w[i].ret; j++)
+				EXPECT_TRUE(w[j].ret || w[j].seq != w[i].seq)
+					TH_LOG("waiters %u and %u share load %llu",
+					       j, i,
+					       (unsigned long long)w[i].seq);
+		}
 	}
 	TH_LOG("%u of %d waiters got ENOMEM from %llu load(s)", nomem,
 	       FP_WAITERS,
@@ -783,7 +800,7 @@ TEST_F_TIMEOUT(fault, load_fault_point, 120)
 struct bg {
 	int dev;
 	unsigned int id;
-	volatile bool *stop;
+	const bool *stop;	/* read and written with __atomic */
 	pthread_t tid;
 	unsigned long ops, values, eio, enoent, wrong;
 	char first_wrong[128];
@@ -797,7 +814,7 @@ static void *bg_run(void *arg)
 	__u64 seq;
 	int i, ret, want;
 
-	while (!*b->stop) {
+	while (!__atomic_load_n(b->stop, __ATOMIC_RELAXED)) {
 		i = rand_r(&seed) % BG_KEYS;
 		if (i % 20 == 0) {
 			snprintf(key, sizeof(key), "eio-bg-%d", i);
@@ -853,7 +870,7 @@ static void check_probe(struct __test_metadata *_metadata, const char *key,
 TEST_F_TIMEOUT(fault, neg_ttl_under_failures, 120)
 {
 	static const char probe[] = "enoent-probe";
-	volatile bool stop = false;
+	bool stop = false;
 	struct bg bg[BG_THREADS];
 	unsigned long long age, slept, total = 0, wrong = 0;
 	struct cacheproxy_stats st;
@@ -902,7 +919,7 @@ TEST_F_TIMEOUT(fault, neg_ttl_under_failures, 120)
 						 age, slept);
 	}
 
-	stop = true;
+	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
 	for (i = 0; i < BG_THREADS; i++) {
 		pthread_join(bg[i].tid, NULL);
 		total += bg[i].ops;
