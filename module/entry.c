@@ -20,16 +20,13 @@ struct cacheproxy_entry *cacheproxy_entry_alloc(const char *key, size_t key_len,
 						u32 hash, const char *val,
 						size_t val_len, int err)
 {
-	size_t size = struct_size_t(struct cacheproxy_entry, data,
-				    key_len + val_len);
 	struct cacheproxy_entry *e;
 
 	if (key_len > U16_MAX || val_len > U16_MAX)
 		return NULL;
 	/* Runs in the loader's worker: the fault point stands for failslab. */
-	if (cacheproxy_fault_alloc(size))
-		return NULL;
-	e = kmalloc(size, GFP_KERNEL);
+	e = cacheproxy_fault_kmalloc(struct_size(e, data, key_len + val_len),
+				     GFP_KERNEL);
 	if (!e)
 		return NULL;
 	INIT_HLIST_NODE(&e->node);

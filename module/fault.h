@@ -18,6 +18,7 @@
 #define _CACHEPROXY_FAULT_H
 
 #include <linux/kconfig.h>
+#include <linux/slab.h>
 #include <linux/types.h>
 
 #if IS_ENABLED(CONFIG_FAULT_INJECTION)
@@ -38,5 +39,11 @@ static inline bool cacheproxy_fault_alloc(size_t size)
 	return false;
 }
 #endif
+
+/* kmalloc() of an allocation made outside the caller's task. */
+static inline void *cacheproxy_fault_kmalloc(size_t size, gfp_t gfp)
+{
+	return cacheproxy_fault_alloc(size) ? NULL : kmalloc(size, gfp);
+}
 
 #endif /* _CACHEPROXY_FAULT_H */

@@ -213,7 +213,6 @@ static void kt_handle_lookup(struct kt_cache *kc, struct kt_msg *msg)
 	struct cacheproxy_cache *cache = kc->cache;
 	struct cacheproxy_entry *e;
 	struct kt_pending *p;
-	size_t size;
 
 	e = cacheproxy_table_find(&kc->table, msg->key, msg->key_len,
 				  msg->hash, cacheproxy_now(cache));
@@ -230,8 +229,8 @@ static void kt_handle_lookup(struct kt_cache *kc, struct kt_msg *msg)
 		return;
 	}
 	/* The owner's allocation: no caller's fail-nth reaches it. */
-	size = struct_size(p, key, msg->key_len);
-	p = cacheproxy_fault_alloc(size) ? NULL : kmalloc(size, GFP_KERNEL);
+	p = cacheproxy_fault_kmalloc(struct_size(p, key, msg->key_len),
+				     GFP_KERNEL);
 	if (!p) {
 		cacheproxy_count_lookup(cache, CACHEPROXY_NOMEM);
 		msg->err = -ENOMEM;
