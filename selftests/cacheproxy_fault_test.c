@@ -62,15 +62,7 @@ static void faults_injected(unsigned int n)
 /* Counters once no load is in flight. Returns 0 or -errno. */
 static int quiet_stats(int dev, struct cacheproxy_stats *st)
 {
-	long long end = cp_now_ms() + 20000;
-	int ret;
-
-	for (;;) {
-		ret = cp_stats(dev, st);
-		if (ret || !st->inflight || cp_now_ms() > end)
-			return ret;
-		usleep(1000);
-	}
+	return cp_stats_quiet(dev, st, 20000);
 }
 
 /* One debugfs knob, its trailing newline stripped. Returns 0 or -errno. */
@@ -215,20 +207,6 @@ static const char *insmod_leftover(void)
 		if (!access(paths[i], F_OK))
 			return paths[i];
 	return NULL;
-}
-
-/* A GET of @key through a device opened for it. Returns 0 or -errno. */
-static int module_answers(const char *key)
-{
-	__u64 seq;
-	int dev, ret;
-
-	dev = open(CP_DEV, O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		return -errno;
-	ret = cp_get_seq(dev, key, &seq);
-	close(dev);
-	return ret;
 }
 
 FIXTURE(fault) {
@@ -432,7 +410,7 @@ TEST_F_TIMEOUT(fault, insmod_fail_nth, 3600)
 		}
 		self->loaded = true;
 		snprintf(key, sizeof(key), "insmod-%u", n);
-		ret = module_answers(key);
+		ret = cp_module_answers(key);
 		ASSERT_EQ(0, ret) TH_LOG("step %u: loaded%s, GET: %s", n,
 					 left ? "" : " (fault absorbed)",
 					 strerror(-ret));

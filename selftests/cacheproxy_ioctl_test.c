@@ -30,15 +30,7 @@ static void *bad_page(void)
 /* Counters once no load is in flight. Returns 0 or -errno. */
 static int quiet_stats(int dev, struct cacheproxy_stats *st)
 {
-	long long end = cp_now_ms() + 5000;
-	int ret;
-
-	for (;;) {
-		ret = cp_stats(dev, st);
-		if (ret || !st->inflight || cp_now_ms() > end)
-			return ret;
-		usleep(1000);
-	}
+	return cp_stats_quiet(dev, st, 5000);
 }
 
 static __u64 lat_sum(const struct cacheproxy_stats *st)

@@ -296,6 +296,37 @@ static inline int cp_stats(int dev, struct cacheproxy_stats *st)
 }
 
 /*
+ * The counters once no load is in flight, waiting up to @ms for that (then
+ * the last reading, in flight or not). Returns 0 or -errno.
+ */
+static inline int cp_stats_quiet(int dev, struct cacheproxy_stats *st, int ms)
+{
+	long long end = cp_now_ms() + ms;
+	int ret;
+
+	for (;;) {
+		ret = cp_stats(dev, st);
+		if (ret || !st->inflight || cp_now_ms() > end)
+			return ret;
+		usleep(1000);
+	}
+}
+
+/* A GET of @key through a device opened for it. Returns 0 or -errno. */
+static inline int cp_module_answers(const char *key)
+{
+	__u64 seq;
+	int dev, ret;
+
+	dev = open(CP_DEV, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -errno;
+	ret = cp_get_seq(dev, key, &seq);
+	close(dev);
+	return ret;
+}
+
+/*
  * Finds the line "@name VALUE" of a /proc stats text and parses VALUE as a
  * decimal. Returns 0, -ENOENT without such a line, -EINVAL for a bad value.
  */

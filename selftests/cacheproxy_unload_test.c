@@ -108,20 +108,6 @@ static int proc_stats(unsigned long long *misses,
 	return ret;
 }
 
-/* A fast key still answers correctly (through a device open of our own). */
-static int module_answers(void)
-{
-	__u64 seq;
-	int dev, ret;
-
-	dev = open(CP_DEV, O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		return -errno;
-	ret = cp_get_seq(dev, "unload-alive", &seq);
-	close(dev);
-	return ret;
-}
-
 FIXTURE(unload) {
 	bool loaded;
 };
@@ -202,7 +188,7 @@ static void unload_case(struct __test_metadata *_metadata,
 			TH_LOG("delete_module while in use: %s",
 			       strerror(errno));
 		EXPECT_TRUE(cp_module_present(CP_MODULE));
-		EXPECT_EQ(0, module_answers());
+		EXPECT_EQ(0, cp_module_answers("unload-alive"));
 	}
 
 	start = cp_now_ms();
