@@ -145,3 +145,44 @@ cp_obj_dir()
 		echo "$CP_CACHE/obj/$tree/$1"
 	fi
 }
+
+# cp_result STATUS TEXT: one case of a test command, "ok   TEXT" when
+# STATUS is 0, else "FAIL TEXT"; counted in cp_npass and cp_nfail.
+cp_npass=0
+cp_nfail=0
+cp_result()
+{
+	if [ "$1" = 0 ]; then
+		cp_npass=$((cp_npass + 1))
+		echo "ok   $2"
+	else
+		cp_nfail=$((cp_nfail + 1))
+		echo "FAIL $2"
+	fi
+}
+
+# cp_results: cp_result for every "ok TEXT" or "FAIL TEXT" line of the
+# standard input (another command's cases); other lines are ignored.
+cp_results()
+{
+	local verdict line
+
+	while read -r verdict line; do
+		case $verdict in
+		ok) cp_result 0 "$line" ;;
+		FAIL) cp_result 1 "$line" ;;
+		esac
+	done
+}
+
+# cp_kunit_suite_args: "--expect-suite NAME" for every KUnit suite that
+# kunit/*.c declares, for scripts/ktap-summary.
+cp_kunit_suite_args()
+{
+	local s
+
+	for s in $(grep -ho '\.name = "cacheproxy[a-z0-9_]*"' \
+		   "$CP_ROOT"/kunit/*.c | cut -d'"' -f2); do
+		printf -- '--expect-suite\n%s\n' "$s"
+	done
+}
