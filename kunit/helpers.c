@@ -58,6 +58,7 @@ void cacheproxy_kunit_config(struct kunit *test,
 		.slow_load_ms = 2000,
 		.loader_max_active = 16,
 		.shards = 4,
+		.max_inflight = 1024,
 	};
 }
 

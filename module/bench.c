@@ -594,6 +594,7 @@ static int bench_setup(struct bench_run *b)
 			.slow_load_ms = 2000,
 			.loader_max_active = p->loader_max_active,
 			.shards = p->shards,
+			.max_inflight = 65536,
 		};
 
 		b->cache = cacheproxy_cache_create(&cfg);

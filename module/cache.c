@@ -26,6 +26,7 @@
 #define CACHEPROXY_SLOW_LOAD_MS_MAX	600000U
 #define CACHEPROXY_MAX_ACTIVE_MAX	WQ_MAX_ACTIVE
 #define CACHEPROXY_SHARDS_MAX		1024U
+#define CACHEPROXY_MAX_INFLIGHT_MAX	65536U
 
 static const struct cacheproxy_strategy_ops *const strategies[] = {
 	[CACHEPROXY_SPINLOCK] = &cacheproxy_spinlock_ops,
@@ -71,6 +72,11 @@ static int config_check(const struct cacheproxy_config *cfg)
 		       cfg->shards, CACHEPROXY_SHARDS_MAX);
 		return -EINVAL;
 	}
+	if (!cfg->max_inflight || cfg->max_inflight > CACHEPROXY_MAX_INFLIGHT_MAX) {
+		pr_err("max_inflight=%u out of range (1..%u)\n",
+		       cfg->max_inflight, CACHEPROXY_MAX_INFLIGHT_MAX);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -96,7 +102,9 @@ struct cacheproxy_cache *cacheproxy_cache_create(const struct cacheproxy_config 
 					CACHEPROXY_SHARDS_MAX);
 	cache->ops = strategies[cfg->strategy];
 	cache->seed = get_random_u32();
-	atomic64_set(&cache->clock_offset, 0);
+	atomic64_set(&cache->clock.offset, 0);
+	atomic_set(&cache->flights, 0);
+	cache->test_sticky_refs = false;
 
 	ret = cacheproxy_counters_init(&cache->counters);
 	if (ret)
@@ -121,35 +129,51 @@ err_counters:
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_cache_create);
 
 /*
+ * Teardown stage 1, also the first step of cacheproxy_cache_destroy(): stops
+ * new work and answers every waiter. Loads at the gate or in a long delay
+ * end at once with -ESHUTDOWN, so every caller waiting for one returns
+ * promptly; lookups that miss from now on fail with -ESHUTDOWN (hits are
+ * still answered). Idempotent; the cache stays usable for the lookups
+ * still running. The module calls it before removing its faces, whose
+ * removal waits for the handlers still running.
+ */
+void cacheproxy_cache_shutdown(struct cacheproxy_cache *cache)
+{
+	cacheproxy_loader_stop(&cache->loader);
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_cache_shutdown);
+
+/*
  * Destroys @cache. No lookup, invalidate, flush or dump may be running or
- * start; killed callers that left a load behind are fine. The stages:
- * 1. stop the loader: loads at the gate or in a long delay end at once and
- *    fail with -ESHUTDOWN, so the next stage does not wait seconds;
- * 2. drain the loader: every done callback has returned, so every waiter
- *    was answered and no strategy record is referenced by a load any more;
- * 3. the strategy tears itself down (the kthread owner answers its last
- *    messages and exits) and frees its table;
- * 4. the workqueue and the counters go. Entries still waiting for a grace
- *    period are freed by kfree_rcu(), which needs no code of ours.
+ * start; callers interrupted while they waited may have left flights and
+ * (kthread) messages behind. The stages:
+ * 1. shut down (cacheproxy_cache_shutdown()): no load waits any more;
+ * 2. the strategy quiesces: the kthread owner handles every message still
+ *    queued (a killed caller's lookup among them) now, while the loader
+ *    still takes loads (they fail at once), never after stage 3;
+ * 3. drain the loader: every done callback has returned, so every waiter
+ *    was answered and no flight is referenced by a load any more;
+ * 4. the strategy tears itself down and frees its table; every flight is
+ *    gone by then;
+ * 5. the workqueue and the counters go. Entries still waiting for a grace
+ *    period are freed by their RCU callbacks (rcu_barrier() at module
+ *    exit).
  */
 void cacheproxy_cache_destroy(struct cacheproxy_cache *cache)
 {
 	if (IS_ERR_OR_NULL(cache))
 		return;
-	cacheproxy_loader_stop(&cache->loader);
+	cacheproxy_cache_shutdown(cache);
+	if (cache->ops->quiesce)
+		cache->ops->quiesce(cache);
 	cacheproxy_loader_drain(&cache->loader);
 	cache->ops->uninit(cache);
+	WARN_ON(atomic_read(&cache->flights));
 	cacheproxy_loader_uninit(&cache->loader);
 	cacheproxy_counters_uninit(&cache->counters);
 	kfree(cache);
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_cache_destroy);
-
-/* The cache's clock: monotonic nanoseconds plus what tests added. */
-u64 cacheproxy_now(struct cacheproxy_cache *cache)
-{
-	return ktime_get_ns() + atomic64_read(&cache->clock_offset);
-}
 
 /*
  * Counts one lookup and its outcome. Strategies call it once per lookup,
@@ -166,6 +190,8 @@ void cacheproxy_count_lookup(struct cacheproxy_cache *cache,
 		cacheproxy_counters_inc(c, CACHEPROXY_CTR_COALESCED);
 	else if (how == CACHEPROXY_NOMEM)
 		cacheproxy_counters_inc(c, CACHEPROXY_CTR_NOMEM);
+	else if (how == CACHEPROXY_REFUSED)
+		cacheproxy_counters_inc(c, CACHEPROXY_CTR_REFUSED);
 	cacheproxy_counters_inc(c, CACHEPROXY_CTR_LOOKUPS);
 }
 
@@ -193,11 +219,13 @@ static int key_check(struct cacheproxy_cache *cache, const char *key,
  * @val_size:	its size
  * @val_len:	out: the value's length
  *
- * May sleep. Return: 0; -ENOSPC when @val_size is too small (*@val_len is
- * set); -EINVAL for an empty key or one with NUL or newline; -ENAMETOOLONG
- * for a key longer than CACHEPROXY_KEY_MAX; -ENOENT or -EIO from the loader
- * (-ESHUTDOWN if the cache is being destroyed); -EINTR when killed while
- * waiting; -ENOMEM. Invalid keys are not counted as lookups.
+ * May sleep, interruptibly and freezably (cacheproxy_flight_wait()).
+ * Return: 0; -ENOSPC when @val_size is too small (*@val_len is set);
+ * -EINVAL for an empty key or one with NUL or newline; -ENAMETOOLONG for a
+ * key longer than CACHEPROXY_KEY_MAX; -ENOENT or -EIO from the loader;
+ * -ESHUTDOWN once the cache is being destroyed; -EAGAIN when a load would
+ * be needed but max_inflight flights are alive; -ERESTARTSYS when a signal
+ * came while waiting; -ENOMEM. Invalid keys are not counted as lookups.
  */
 int cacheproxy_lookup(struct cacheproxy_cache *cache, const char *key,
 		      size_t key_len, char *val, size_t val_size,
@@ -262,18 +290,29 @@ void cacheproxy_stats_reset(struct cacheproxy_cache *cache)
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_stats_reset);
 
-/* One line per entry: "KEY STATE AGE_MS VALUE_LEN" (see table.c). */
-void cacheproxy_show_entries(struct cacheproxy_cache *cache,
-			     struct seq_file *m)
+/* The number of chunks cacheproxy_show_entries() prints the table in. */
+unsigned long cacheproxy_entries_chunks(struct cacheproxy_cache *cache)
 {
-	cache->ops->show_entries(cache, m);
+	return cache->ops->show_chunks(cache);
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_entries_chunks);
+
+/*
+ * One line per entry of @chunk, "KEY STATE AGE_MS VALUE_LEN" (see table.c):
+ * a bounded amount of work under the table's lock. Entries inserted or
+ * removed between two chunks may be missed or shown twice.
+ */
+void cacheproxy_show_entries(struct cacheproxy_cache *cache, struct seq_file *m,
+			     unsigned long chunk)
+{
+	cache->ops->show_chunk(cache, m, chunk);
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_show_entries);
 
 /* Test hook: moves the cache's clock @ns forward. */
 void cacheproxy_test_advance_clock(struct cacheproxy_cache *cache, u64 ns)
 {
-	atomic64_add(ns, &cache->clock_offset);
+	atomic64_add(ns, &cache->clock.offset);
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_test_advance_clock);
 
@@ -286,3 +325,22 @@ void cacheproxy_test_gate_loads(struct cacheproxy_cache *cache, bool closed)
 	cacheproxy_loader_gate(&cache->loader, closed);
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_test_gate_loads);
+
+/*
+ * Test hook: while @held, the strategy's owner thread (kthread) handles no
+ * message; teardown's first stage releases it. No effect on the strategies
+ * without an owner.
+ */
+void cacheproxy_test_hold_owner(struct cacheproxy_cache *cache, bool held)
+{
+	if (cache->ops->test_hold)
+		cache->ops->test_hold(cache, held);
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_test_hold_owner);
+
+/* Test hook: see struct cacheproxy_cache. */
+void cacheproxy_test_sticky_refs(struct cacheproxy_cache *cache, bool sticky)
+{
+	WRITE_ONCE(cache->test_sticky_refs, sticky);
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_test_sticky_refs);

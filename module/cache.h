@@ -28,6 +28,8 @@ struct seq_file;
  * @slow_load_ms:	time one load of a "slow-" key takes
  * @loader_max_active:	concurrency of the loader workqueue
  * @shards:		shard count for the shard strategy (power of two)
+ * @max_inflight:	most flights (loads in flight, with their waiters)
+ *			alive at once; a miss beyond fails with -EAGAIN
  */
 struct cacheproxy_config {
 	enum cacheproxy_strategy strategy;
@@ -38,9 +40,11 @@ struct cacheproxy_config {
 	unsigned int slow_load_ms;
 	unsigned int loader_max_active;
 	unsigned int shards;
+	unsigned int max_inflight;
 };
 
 struct cacheproxy_cache *cacheproxy_cache_create(const struct cacheproxy_config *cfg);
+void cacheproxy_cache_shutdown(struct cacheproxy_cache *cache);
 void cacheproxy_cache_destroy(struct cacheproxy_cache *cache);
 
 int cacheproxy_lookup(struct cacheproxy_cache *cache, const char *key,
@@ -53,11 +57,14 @@ void cacheproxy_flush(struct cacheproxy_cache *cache);
 void cacheproxy_stats_read(struct cacheproxy_cache *cache,
 			   struct cacheproxy_stats *out);
 void cacheproxy_stats_reset(struct cacheproxy_cache *cache);
-void cacheproxy_show_entries(struct cacheproxy_cache *cache,
-			     struct seq_file *m);
+unsigned long cacheproxy_entries_chunks(struct cacheproxy_cache *cache);
+void cacheproxy_show_entries(struct cacheproxy_cache *cache, struct seq_file *m,
+			     unsigned long chunk);
 
 /* Test hooks, reachable from KUnit only (EXPORT_SYMBOL_IF_KUNIT). */
 void cacheproxy_test_advance_clock(struct cacheproxy_cache *cache, u64 ns);
 void cacheproxy_test_gate_loads(struct cacheproxy_cache *cache, bool closed);
+void cacheproxy_test_hold_owner(struct cacheproxy_cache *cache, bool held);
+void cacheproxy_test_sticky_refs(struct cacheproxy_cache *cache, bool sticky);
 
 #endif /* _CACHEPROXY_CACHE_H */

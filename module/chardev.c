@@ -4,8 +4,16 @@
  * include/uapi/linux/cacheproxy.h. The structs have one layout for 32-bit
  * and 64-bit callers, so compat_ptr_ioctl() serves compat callers.
  *
+ * Commands are dispatched on their type and number; the size encoded in
+ * the command is the caller's idea of the struct (GET, INVALIDATE: read
+ * with copy_struct_from_user()) or ignored where the struct carries its
+ * own size (STATS, GET_BATCH's items), so that callers built against an
+ * older header keep working. FLUSH and INVALIDATE change the cache and
+ * need a file opened for writing.
+ *
  * The device holds a module reference while it is open (fops.owner), so
- * the cache, destroyed at module exit, outlives every open file.
+ * the cache, destroyed at module exit, outlives every open file: rmmod is
+ * refused while the device is open.
  */
 #include <linux/cacheproxy.h>
 #include <linux/fs.h>
@@ -15,6 +23,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 
 #include "cache.h"
 #include "chardev.h"
@@ -62,13 +71,28 @@ static int get_one(u64 ukey, u32 key_len, u64 uval, u32 value_size,
 	return 0;
 }
 
-static long ioc_get(struct cacheproxy_get __user *uarg)
+/*
+ * Reads the struct of @cmd, of the size the caller knows (at least @min,
+ * else -EINVAL), into @arg of @size bytes as copy_struct_from_user() does.
+ */
+static int arg_from_user(void *arg, size_t size, unsigned int cmd,
+			 void __user *uarg, size_t min)
+{
+	size_t usize = _IOC_SIZE(cmd);
+
+	if (usize < min)
+		return -EINVAL;
+	return copy_struct_from_user(arg, size, uarg, usize);
+}
+
+static long ioc_get(unsigned int cmd, struct cacheproxy_get __user *uarg)
 {
 	struct cacheproxy_get arg;
 	int ret;
 
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
-		return -EFAULT;
+	ret = arg_from_user(&arg, sizeof(arg), cmd, uarg, sizeof(arg));
+	if (ret)
+		return ret;
 	if (arg.flags || arg.reserved)
 		return -EINVAL;
 	ret = get_one(arg.key, arg.key_len, arg.value, arg.value_size,
@@ -80,51 +104,87 @@ static long ioc_get(struct cacheproxy_get __user *uarg)
 	return ret;
 }
 
+/* The item size a GET_BATCH caller uses, or 0 when it is not one we know. */
+static size_t batch_item_size(u32 item_size)
+{
+	switch (item_size) {
+	case 0:
+	case CACHEPROXY_BATCH_ITEM_SIZE_V1:
+		return CACHEPROXY_BATCH_ITEM_SIZE_V1;
+	case sizeof(struct cacheproxy_batch_item):
+		return item_size;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The items are copied in whole (charged to the caller's memory cgroup),
+ * looked up one by one into an item of the current layout, and copied
+ * back in the caller's layout.
+ */
 static long ioc_get_batch(struct cacheproxy_get_batch __user *uarg)
 {
-	struct cacheproxy_batch_item *items;
+	struct cacheproxy_batch_item it;
 	struct cacheproxy_get_batch arg;
 	unsigned int i;
+	size_t isize;
+	void *items;
 	int ret = 0;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags || arg.reserved || !arg.count ||
+	isize = batch_item_size(arg.item_size);
+	if (arg.flags || arg.reserved || !isize || !arg.count ||
 	    arg.count > CACHEPROXY_BATCH_MAX)
 		return -EINVAL;
-	items = memdup_array_user(u64_to_user_ptr(arg.items), arg.count,
-				  sizeof(*items));
-	if (IS_ERR(items))
-		return PTR_ERR(items);
-
+	items = kvmalloc_array(arg.count, isize, GFP_KERNEL_ACCOUNT);
+	if (!items)
+		return -ENOMEM;
+	if (copy_from_user(items, u64_to_user_ptr(arg.items),
+			   array_size(arg.count, isize))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	/* Reserved fields are checked before any lookup. */
 	for (i = 0; i < arg.count; i++) {
-		struct cacheproxy_batch_item *it = &items[i];
-
-		it->value_len = 0;
-		it->status = get_one(it->key, it->key_len, it->value,
-				     it->value_size, &it->value_len);
-		/* Failures of the call, not of the key. */
-		if (it->status == -EFAULT || it->status == -EINTR) {
-			ret = it->status;
+		memset(&it, 0, sizeof(it));
+		memcpy(&it, items + i * isize, isize);
+		if (it.flags || it.reserved) {
+			ret = -EINVAL;
 			goto out;
 		}
 	}
+	for (i = 0; i < arg.count; i++) {
+		memset(&it, 0, sizeof(it));
+		memcpy(&it, items + i * isize, isize);
+		it.value_len = 0;
+		it.status = get_one(it.key, it.key_len, it.value,
+				    it.value_size, &it.value_len);
+		/* Failures of the call, not of the key. */
+		if (it.status == -EFAULT || it.status == -ERESTARTSYS) {
+			ret = it.status;
+			goto out;
+		}
+		memcpy(items + i * isize, &it, isize);
+	}
 	if (copy_to_user(u64_to_user_ptr(arg.items), items,
-			 array_size(arg.count, sizeof(*items))))
+			 array_size(arg.count, isize)))
 		ret = -EFAULT;
 out:
-	kfree(items);
+	kvfree(items);
 	return ret;
 }
 
-static long ioc_invalidate(struct cacheproxy_key __user *uarg)
+static long ioc_invalidate(unsigned int cmd, struct cacheproxy_key __user *uarg)
 {
 	char key[CACHEPROXY_KEY_MAX];
 	struct cacheproxy_key arg;
 	int ret;
 
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
-		return -EFAULT;
+	ret = arg_from_user(&arg, sizeof(arg), cmd, uarg, sizeof(arg));
+	if (ret)
+		return ret;
 	if (arg.reserved)
 		return -EINVAL;
 	ret = key_from_user(key, arg.key, arg.key_len);
@@ -147,7 +207,7 @@ static long ioc_stats(struct cacheproxy_stats __user *uarg)
 		return -EFAULT;
 	if (size < offsetofend(struct cacheproxy_stats, version))
 		return -EINVAL;
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	st = kmalloc(sizeof(*st), GFP_KERNEL_ACCOUNT);
 	if (!st)
 		return -ENOMEM;
 	cacheproxy_stats_read(chardev_cache, st);
@@ -157,26 +217,35 @@ static long ioc_stats(struct cacheproxy_stats __user *uarg)
 	return ret;
 }
 
+/* True when @cmd is command @nr with the direction of @like. */
+static bool cmd_is(unsigned int cmd, unsigned int like)
+{
+	return _IOC_NR(cmd) == _IOC_NR(like) && _IOC_DIR(cmd) == _IOC_DIR(like);
+}
+
 static long chardev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
+	bool writable = file->f_mode & FMODE_WRITE;
 
-	switch (cmd) {
-	case CACHEPROXY_IOC_GET:
-		return ioc_get(uarg);
-	case CACHEPROXY_IOC_GET_BATCH:
+	if (_IOC_TYPE(cmd) != CACHEPROXY_IOC_MAGIC)
+		return -ENOTTY;
+	if (cmd_is(cmd, CACHEPROXY_IOC_GET))
+		return ioc_get(cmd, uarg);
+	if (cmd == CACHEPROXY_IOC_GET_BATCH)
 		return ioc_get_batch(uarg);
-	case CACHEPROXY_IOC_INVALIDATE:
-		return ioc_invalidate(uarg);
-	case CACHEPROXY_IOC_FLUSH:
+	if (cmd_is(cmd, CACHEPROXY_IOC_INVALIDATE))
+		return writable ? ioc_invalidate(cmd, uarg) : -EBADF;
+	if (cmd == CACHEPROXY_IOC_FLUSH) {
+		if (!writable)
+			return -EBADF;
 		cacheproxy_flush(chardev_cache);
 		return 0;
-	case CACHEPROXY_IOC_STATS:
-		return ioc_stats(uarg);
-	default:
-		return -ENOTTY;
 	}
+	if (cmd_is(cmd, CACHEPROXY_IOC_STATS))
+		return ioc_stats(uarg);
+	return -ENOTTY;
 }
 
 static const struct file_operations chardev_fops = {

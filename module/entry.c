@@ -2,15 +2,45 @@
 /*
  * Entries. The loader allocates one per load result, the strategies pass
  * references around and the table keeps one; the last put frees the entry
- * with kfree_rcu(), so a lock-free reader that found it in a table under
- * rcu_read_lock() may still copy its value after it was removed.
+ * after a grace period, so a lock-free reader that found it in a table
+ * under rcu_read_lock() may still copy its value after it was removed.
+ *
+ * Entries come from a slab cache of their own, "cacheproxy_entry", sized
+ * for the longest key and value: the number of entries alive is readable
+ * in /proc/slabinfo (with slab_nomerge), and a test can require it to be
+ * exactly zero once the caches are flushed and a grace period has passed.
  */
+#include <linux/cacheproxy.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
 #include "entry.h"
 #include "fault.h"
+
+#define ENTRY_SIZE	struct_size_t(struct cacheproxy_entry, data, \
+				      CACHEPROXY_KEY_MAX + CACHEPROXY_VALUE_MAX)
+
+static struct kmem_cache *entry_slab;
+
+int cacheproxy_entry_slab_init(void)
+{
+	entry_slab = kmem_cache_create("cacheproxy_entry", ENTRY_SIZE, 0,
+				       SLAB_ACCOUNT, NULL);
+	return entry_slab ? 0 : -ENOMEM;
+}
+
+/*
+ * Every entry was put; waits for the grace periods of the last puts (their
+ * callbacks free into the cache and live in this module) before the cache
+ * goes.
+ */
+void cacheproxy_entry_slab_uninit(void)
+{
+	rcu_barrier();
+	kmem_cache_destroy(entry_slab);
+	entry_slab = NULL;
+}
 
 /*
  * Returns a new entry holding one reference, or NULL. @err is 0 for a value
@@ -22,11 +52,12 @@ struct cacheproxy_entry *cacheproxy_entry_alloc(const char *key, size_t key_len,
 {
 	struct cacheproxy_entry *e;
 
-	if (key_len > U16_MAX || val_len > U16_MAX)
+	if (key_len > CACHEPROXY_KEY_MAX || val_len > CACHEPROXY_VALUE_MAX)
 		return NULL;
 	/* Runs in the loader's worker: the fault point stands for failslab. */
-	e = cacheproxy_fault_kmalloc(struct_size(e, data, key_len + val_len),
-				     GFP_KERNEL);
+	if (cacheproxy_fault_alloc(ENTRY_SIZE))
+		return NULL;
+	e = kmem_cache_alloc(entry_slab, GFP_KERNEL);
 	if (!e)
 		return NULL;
 	INIT_HLIST_NODE(&e->node);
@@ -45,6 +76,13 @@ struct cacheproxy_entry *cacheproxy_entry_alloc(const char *key, size_t key_len,
 	return e;
 }
 
+/* RCU callback of the last put. */
+void cacheproxy_entry_free_rcu(struct rcu_head *rcu)
+{
+	kmem_cache_free(entry_slab,
+			container_of(rcu, struct cacheproxy_entry, rcu));
+}
+
 /*
  * Copies the value of @e into @val and its length into *@val_len. Returns 0,
  * the entry's cached error, or -ENOSPC when @val_size is too small (*@val_len
@@ -60,11 +98,4 @@ int cacheproxy_entry_copy(const struct cacheproxy_entry *e, char *val,
 		return -ENOSPC;
 	memcpy(val, e->data + e->key_len, e->val_len);
 	return 0;
-}
-
-bool cacheproxy_entry_matches(const struct cacheproxy_entry *e,
-			      const char *key, size_t key_len, u32 hash)
-{
-	return e->hash == hash && e->key_len == key_len &&
-	       !memcmp(e->data, key, key_len);
 }

@@ -10,6 +10,7 @@
 #include <linux/list.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
+#include <linux/string.h>
 #include <linux/types.h>
 
 /**
@@ -46,13 +47,29 @@ struct cacheproxy_entry {
 	char data[];
 };
 
+int cacheproxy_entry_slab_init(void);
+void cacheproxy_entry_slab_uninit(void);
 struct cacheproxy_entry *cacheproxy_entry_alloc(const char *key, size_t key_len,
 						u32 hash, const char *val,
 						size_t val_len, int err);
 int cacheproxy_entry_copy(const struct cacheproxy_entry *e, char *val,
 			  size_t val_size, size_t *val_len);
-bool cacheproxy_entry_matches(const struct cacheproxy_entry *e,
-			      const char *key, size_t key_len, u32 hash);
+void cacheproxy_entry_free_rcu(struct rcu_head *rcu);
+
+/* True when two keys, each with its hash, are the same bytes. */
+static inline bool cacheproxy_key_equal(const char *a, size_t a_len, u32 a_hash,
+					const char *b, size_t b_len, u32 b_hash)
+{
+	return a_hash == b_hash && a_len == b_len && !memcmp(a, b, a_len);
+}
+
+static inline bool cacheproxy_entry_matches(const struct cacheproxy_entry *e,
+					    const char *key, size_t key_len,
+					    u32 hash)
+{
+	return cacheproxy_key_equal(e->data, e->key_len, e->hash, key, key_len,
+				    hash);
+}
 
 /* Returns a new reference to @e; the caller must already hold one. */
 static inline struct cacheproxy_entry *
@@ -66,7 +83,7 @@ cacheproxy_entry_get(struct cacheproxy_entry *e)
 static inline void cacheproxy_entry_put(struct cacheproxy_entry *e)
 {
 	if (e && refcount_dec_and_test(&e->ref))
-		kfree_rcu(e, rcu);
+		call_rcu(&e->rcu, cacheproxy_entry_free_rcu);
 }
 
 static inline const char *cacheproxy_entry_key(const struct cacheproxy_entry *e)

@@ -5,17 +5,16 @@
  * (a negative entry the strategy may cache), "eio-" keys with -EIO (never
  * cached), and "slow-" keys take slow_ms instead of delay_us.
  *
- * Life of a load: a strategy embeds a struct cacheproxy_load in its own
- * record and queues it here; the work item waits at the gate (tests only),
+ * Life of a load: a flight (flight.c) embeds a struct cacheproxy_load and
+ * queues it here; the work item waits at the gate (tests only),
  * sleeps its delay, builds the result and calls load->done(), which hands
- * the result to the strategy and may free the record.
+ * the result to the strategy and may free the flight.
  *
  * Teardown: cacheproxy_loader_stop() wakes every load sleeping at the gate
  * or in a long delay and makes it fail with -ESHUTDOWN;
  * cacheproxy_loader_drain() then waits for every work item, so every done
  * callback has returned; cacheproxy_loader_uninit() destroys the workqueue.
  */
-#include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
@@ -177,22 +176,4 @@ void cacheproxy_loader_queue(struct cacheproxy_loader *l,
 	cacheproxy_counters_inc(l->counters, CACHEPROXY_CTR_LOADS_STARTED);
 	cacheproxy_counters_inc(l->counters, CACHEPROXY_CTR_INFLIGHT);
 	queue_work(l->wq, &load->work);
-}
-
-/*
- * Waits killably on @done, which the load's owner completes once @load's
- * result is set, then hands the result to one caller: the value copied as
- * cacheproxy_lookup() documents, or the load's error. Returns -EINTR when
- * the caller is killed first; the load goes on for the others. The caller
- * must hold a reference on whatever embeds @load and @done.
- */
-int cacheproxy_load_wait(struct cacheproxy_load *load, struct completion *done,
-			 char *val, size_t val_size, size_t *val_len)
-{
-	if (wait_for_completion_killable(done))
-		return -EINTR;
-	if (load->entry)
-		return cacheproxy_entry_copy(load->entry, val, val_size,
-					     val_len);
-	return load->err;
 }

@@ -12,20 +12,19 @@
 #include <linux/workqueue.h>
 
 struct cacheproxy_config;
-struct completion;
 struct cacheproxy_counters;
 struct cacheproxy_entry;
 
 /**
- * struct cacheproxy_load - one load, embedded in a strategy's own record
+ * struct cacheproxy_load - one load, embedded in a flight
  * @work:	the loader's work item
  * @loader:	the loader it was queued on
  * @done:	called in the loader's workqueue context once the result is
  *		set; it must not touch the load after handing it off
  * @entry:	result: a value or a negative entry holding one reference,
- *		owned by the embedding record; NULL when @err is not cached
+ *		owned by the flight; NULL when @err is not cached
  * @err:	result: 0, -ENOENT, -EIO, -ESHUTDOWN or -ENOMEM
- * @key:	the key, owned by the embedding record
+ * @key:	the key, owned by the flight
  * @key_len:	its length
  * @hash:	its hash
  */
@@ -79,7 +78,5 @@ void cacheproxy_load_init(struct cacheproxy_load *load, const char *key,
 void cacheproxy_loader_queue(struct cacheproxy_loader *l,
 			     struct cacheproxy_load *load,
 			     void (*done)(struct cacheproxy_load *load));
-int cacheproxy_load_wait(struct cacheproxy_load *load, struct completion *done,
-			 char *val, size_t val_size, size_t *val_len);
 
 #endif /* _CACHEPROXY_LOADER_H */

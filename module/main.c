@@ -12,7 +12,9 @@
 #include "bench.h"
 #include "cache.h"
 #include "chardev.h"
+#include "entry.h"
 #include "fault.h"
+#include "flight.h"
 #include "params.h"
 #include "procfs.h"
 
@@ -24,6 +26,12 @@ static int __init cacheproxy_init(void)
 	int ret;
 
 	cacheproxy_fault_init();
+	ret = cacheproxy_entry_slab_init();
+	if (ret)
+		goto err_entry_slab;
+	ret = cacheproxy_flight_slab_init();
+	if (ret)
+		goto err_flight_slab;
 	cacheproxy_params_config(&cfg);
 	cacheproxy_main_cache = cacheproxy_cache_create(&cfg);
 	if (IS_ERR(cacheproxy_main_cache)) {
@@ -51,16 +59,28 @@ err_chardev:
 err_procfs:
 	cacheproxy_cache_destroy(cacheproxy_main_cache);
 err_cache:
+	cacheproxy_flight_slab_uninit();
+err_flight_slab:
+	cacheproxy_entry_slab_uninit();
+err_entry_slab:
 	cacheproxy_fault_uninit();
 	return ret;
 }
 
+/*
+ * The reverse of init, after a first stage: shutting the cache down answers
+ * every caller waiting for a load (-ESHUTDOWN), so that removing the faces,
+ * which waits for the handlers still running, does not wait for loads.
+ */
 static void __exit cacheproxy_exit(void)
 {
+	cacheproxy_cache_shutdown(cacheproxy_main_cache);
 	cacheproxy_bench_uninit();
 	cacheproxy_chardev_uninit();
 	cacheproxy_procfs_uninit();
 	cacheproxy_cache_destroy(cacheproxy_main_cache);
+	cacheproxy_flight_slab_uninit();
+	cacheproxy_entry_slab_uninit();
 	cacheproxy_fault_uninit();
 }
 

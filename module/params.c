@@ -97,6 +97,10 @@ static unsigned int loader_max_active = 16;
 module_param(loader_max_active, uint, 0444);
 MODULE_PARM_DESC(loader_max_active, "Loads running at once, 1..512 (default: 16)");
 
+static unsigned int max_inflight = 1024;
+module_param(max_inflight, uint, 0444);
+MODULE_PARM_DESC(max_inflight, "Most loads in flight at once, with their waiters, 1..65536; a miss that needs one more fails with EAGAIN (default: 1024)");
+
 static unsigned int shards;
 module_param(shards, uint, 0444);
 MODULE_PARM_DESC(shards, "Shards of the shard strategy: a power of two up to 1024, or 0 for the smallest power of two >= 4 x possible CPUs (default: 0)");
@@ -112,4 +116,5 @@ void cacheproxy_params_config(struct cacheproxy_config *cfg)
 	cfg->slow_load_ms = slow_load_ms;
 	cfg->loader_max_active = loader_max_active;
 	cfg->shards = shards;
+	cfg->max_inflight = max_inflight;
 }

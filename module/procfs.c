@@ -14,12 +14,18 @@
  *			counter named as the field of struct cacheproxy_stats,
  *			then one line per histogram bucket, "lat_ns_log2_I N".
  * entries (0400)	one line per cached entry: "KEY STATE AGE_MS VALUE_LEN",
- *			STATE one of value, enoent, expired.
+ *			STATE one of value, enoent, expired; control bytes,
+ *			space, DEL and backslash in KEY as \ooo (octal). A
+ *			seq_file iterator: each step prints a few buckets
+ *			under the table's lock, so a large table never holds
+ *			the lock for long (entries changing meanwhile may be
+ *			missed or shown twice).
  * control (0200)	"flush", "invalidate KEY" or "reset-stats", one
  *			trailing newline allowed; anything else is -EINVAL.
  *
- * The files are removed (proc_remove() waits for running handlers) before
- * the cache is destroyed.
+ * The files are removed (proc_remove() waits for running handlers) after
+ * the cache was shut down, so that no handler still waits for a load, and
+ * before the cache is destroyed.
  */
 #include <linux/cacheproxy.h>
 #include <linux/fs.h>
@@ -39,7 +45,8 @@ static struct proc_dir_entry *procfs_dir;
 
 /**
  * struct lookup_file - state of one open /proc/cacheproxy/lookup
- * @lock:	serialises writers and readers of this open file
+ * @lock:	serialises writers and readers of this open file; never held
+ *		while a lookup waits for a load (a frozen waiter holds no lock)
  * @len:	length of @val, the value of the last successful write
  * @val:	that value, followed by a newline
  */
@@ -53,7 +60,7 @@ static int lookup_open(struct inode *inode, struct file *file)
 {
 	struct lookup_file *lf;
 
-	lf = kzalloc(sizeof(*lf), GFP_KERNEL);
+	lf = kzalloc(sizeof(*lf), GFP_KERNEL_ACCOUNT);
 	if (!lf)
 		return -ENOMEM;
 	mutex_init(&lf->lock);
@@ -75,6 +82,7 @@ static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 {
 	struct lookup_file *lf = file->private_data;
 	char key[CACHEPROXY_KEY_MAX + 1];
+	char val[CACHEPROXY_VALUE_MAX];
 	size_t len = count, val_len;
 	int ret;
 
@@ -86,18 +94,19 @@ static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 	if (len && key[len - 1] == '\n')
 		len--;
 
+	ret = cacheproxy_lookup(procfs_cache, key, len, val, sizeof(val),
+				&val_len);
+	if (ret)
+		return ret;
 	if (mutex_lock_killable(&lf->lock))
 		return -EINTR;
-	ret = cacheproxy_lookup(procfs_cache, key, len, lf->val,
-				sizeof(lf->val) - 1, &val_len);
-	if (!ret) {
-		lf->val[val_len] = '\n';
-		lf->len = val_len + 1;
-		/* Rewind, so that the next read returns this value. */
-		*ppos = 0;
-	}
+	memcpy(lf->val, val, val_len);
+	lf->val[val_len] = '\n';
+	lf->len = val_len + 1;
+	/* Rewind, so that the next read returns this value. */
+	*ppos = 0;
 	mutex_unlock(&lf->lock);
-	return ret ? ret : count;
+	return count;
 }
 
 static ssize_t lookup_read(struct file *file, char __user *ubuf, size_t count,
@@ -141,16 +150,42 @@ static int stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "entries %llu\n", st.entries);
 	seq_printf(m, "inflight %llu\n", st.inflight);
 	seq_printf(m, "nomem %llu\n", st.nomem);
+	seq_printf(m, "refused %llu\n", st.refused);
 	for (i = 0; i < CACHEPROXY_LAT_BUCKETS; i++)
 		seq_printf(m, "lat_ns_log2_%u %llu\n", i, st.lat_ns_log2[i]);
 	return 0;
 }
 
+/* The iterator's position is a chunk of the table (table.c); v is pos + 1. */
+static void *entries_start(struct seq_file *m, loff_t *pos)
+{
+	if (*pos < 0 || *pos >= cacheproxy_entries_chunks(procfs_cache))
+		return NULL;
+	return (void *)(uintptr_t)(*pos + 1);
+}
+
+static void *entries_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return entries_start(m, pos);
+}
+
+static void entries_stop(struct seq_file *m, void *v)
+{
+}
+
 static int entries_show(struct seq_file *m, void *v)
 {
-	cacheproxy_show_entries(procfs_cache, m);
+	cacheproxy_show_entries(procfs_cache, m, (uintptr_t)v - 1);
 	return 0;
 }
+
+static const struct seq_operations entries_seq_ops = {
+	.start = entries_start,
+	.next = entries_next,
+	.stop = entries_stop,
+	.show = entries_show,
+};
 
 #define CONTROL_INVALIDATE	"invalidate "
 /* Longest command: "invalidate " + a key one byte too long + newline. */
@@ -202,7 +237,7 @@ int cacheproxy_procfs_init(struct cacheproxy_cache *cache)
 		return -ENOMEM;
 	if (!proc_create("lookup", 0600, procfs_dir, &lookup_ops) ||
 	    !proc_create_single("stats", 0444, procfs_dir, stats_show) ||
-	    !proc_create_single("entries", 0400, procfs_dir, entries_show) ||
+	    !proc_create_seq("entries", 0400, procfs_dir, &entries_seq_ops) ||
 	    !proc_create("control", 0200, procfs_dir, &control_ops)) {
 		proc_remove(procfs_dir);
 		return -ENOMEM;

@@ -10,20 +10,29 @@
 #include <linux/minmax.h>
 #include <linux/percpu.h>
 #include <linux/string.h>
+#include <kunit/visibility.h>
 
 #include "stats.h"
+
+/* A gauge summed while it moves may dip below zero: report 0 then. */
+static u64 gauge(u64 sum)
+{
+	return (s64)sum < 0 ? 0 : sum;
+}
 
 int cacheproxy_counters_init(struct cacheproxy_counters *c)
 {
 	c->pcpu = alloc_percpu(struct cacheproxy_counters_cpu);
 	return c->pcpu ? 0 : -ENOMEM;
 }
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_counters_init);
 
 void cacheproxy_counters_uninit(struct cacheproxy_counters *c)
 {
 	free_percpu(c->pcpu);
 	c->pcpu = NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_counters_uninit);
 
 /* Counts one lookup that took @ns nanoseconds. */
 void cacheproxy_counters_lat(struct cacheproxy_counters *c, u64 ns)
@@ -61,9 +70,11 @@ void cacheproxy_counters_read(struct cacheproxy_counters *c,
 	out->expirations = sum[CACHEPROXY_CTR_EXPIRATIONS];
 	out->invalidations = sum[CACHEPROXY_CTR_INVALIDATIONS];
 	out->nomem = sum[CACHEPROXY_CTR_NOMEM];
-	out->entries = sum[CACHEPROXY_CTR_ENTRIES];
-	out->inflight = sum[CACHEPROXY_CTR_INFLIGHT];
+	out->refused = sum[CACHEPROXY_CTR_REFUSED];
+	out->entries = gauge(sum[CACHEPROXY_CTR_ENTRIES]);
+	out->inflight = gauge(sum[CACHEPROXY_CTR_INFLIGHT]);
 }
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_counters_read);
 
 /* Zeroes the events and the histogram; the gauges are left alone. */
 void cacheproxy_counters_reset(struct cacheproxy_counters *c)

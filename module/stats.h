@@ -25,11 +25,15 @@ enum cacheproxy_counter {
 	CACHEPROXY_CTR_EXPIRATIONS,
 	CACHEPROXY_CTR_INVALIDATIONS,
 	CACHEPROXY_CTR_NOMEM,
+	CACHEPROXY_CTR_REFUSED,
 	CACHEPROXY_NR_EVENTS,
 	/*
 	 * Gauges: incremented and decremented, possibly on different CPUs,
 	 * so one CPU's slot may wrap; the sum over all CPUs is exact modulo
-	 * 2^64. A reset leaves them alone: they describe the present.
+	 * 2^64 once the updates are done, and a reader racing with them may
+	 * see a decrement without its increment: it reports 0, never a
+	 * negative count. A reset leaves them alone: they describe the
+	 * present.
 	 */
 	CACHEPROXY_CTR_ENTRIES = CACHEPROXY_NR_EVENTS,
 	CACHEPROXY_CTR_INFLIGHT,

@@ -1,51 +1,55 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Strategy "kthread": message passing. One kernel thread, the owner, owns
- * the table and the list of pending loads; no other context touches them,
- * so they need no lock at all (the table checks that only the owner calls
- * it).
+ * the table and the set of flights; no other context touches them, so they
+ * need no lock at all (the table and the set check that only the owner
+ * calls them).
  *
  * Data flow. Every operation is a message (struct kt_msg) queued on the
  * owner's kthread_worker, carrying its return address: a completion and a
- * result slot. A lookup posts a message and sleeps killably on its
- * completion. The owner answers a hit at once (the result slot receives a
- * reference to the entry; the caller copies the value). On a miss it
- * attaches the message to the key's pending record (struct kt_pending),
- * creating the record and handing its load to the loader workqueue if
- * there is none. When the load ends, the loader's done callback posts the
- * record itself, as a load-done message, back to the owner; the owner
- * caches the result, unless an invalidate or flush marked the record stale
- * meanwhile, and answers every attached message. Invalidate, flush and the
- * entries dump are messages too.
+ * reply slot. A lookup posts a message and sleeps on its completion. The
+ * owner answers a hit at once (the reply slot receives a reference to the
+ * entry; the caller copies the value). On a miss it answers with the key's
+ * flight (flight.h) — joining the one registered, or creating, registering
+ * and starting a new one — and the caller then sleeps on that flight, as
+ * in every other strategy: the reply is a future. When the load ends, the
+ * loader's done callback posts the flight itself, as a load-done message,
+ * back to the owner; the owner caches the result, unless an invalidate of
+ * the key or a flush made the flight stale meanwhile, unregisters it and
+ * answers every waiter. Invalidate, flush and the entries dump are
+ * messages too.
  *
  * Lifetime. A lookup message is allocated and holds two references, the
- * sender's and the owner's. A caller killed while it waits drops its own
- * and returns -EINTR; the owner later answers into a message nobody waits
- * on and drops the last reference. The other messages are answered at once
- * and their senders wait uninterruptibly, so they live on the sender's
- * stack (nothing to allocate, nothing to fail): for them complete() is the
- * owner's last access. A pending record belongs to the owner, except
- * between handing its load to the loader and receiving the load-done
- * message.
+ * sender's and the owner's. A caller interrupted while it waits drops its
+ * own and returns; the owner later answers into a message nobody waits on
+ * and drops the last reference (with what the reply held). The owner never
+ * blocks, so a message lives only as long as the queue ahead of it; what
+ * outlives a caller is its flight, bounded by max_inflight. The other
+ * messages are answered at once and their senders wait uninterruptibly, so
+ * they live on the sender's stack (nothing to allocate, nothing to fail):
+ * for them complete() is the owner's last access.
  *
- * Shutdown (unlike the Go demo's goroutine, the owner exits cleanly): the
- * loader is stopped and drained first, so every load-done message has been
- * posted; kthread_destroy_worker() then runs every message still queued,
- * answering every pending waiter, before the thread exits.
+ * Shutdown (unlike the Go demo's goroutine, the owner exits cleanly): once
+ * the loader is stopping, the owner's new flights fail with -ESHUTDOWN;
+ * teardown's quiesce stage flushes the owner's queue, so a killed caller's
+ * lookup still queued is handled while loads can still be queued (and fail
+ * at once), never after the loader is drained; the drain then posts every
+ * load-done message, and kthread_destroy_worker() runs them all, answering
+ * every waiter, before the thread exits.
  */
 #include <linux/completion.h>
 #include <linux/err.h>
 #include <linux/kthread.h>
-#include <linux/list.h>
 #include <linux/lockdep.h>
 #include <linux/overflow.h>
 #include <linux/refcount.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/wait.h>
 
 #include "entry.h"
-#include "fault.h"
+#include "flight.h"
 #include "strategy.h"
 #include "table.h"
 
@@ -54,13 +58,18 @@
  * @cache:	the cache it belongs to
  * @worker:	the owner thread and its message queue
  * @table:	the entries; owner only
- * @pending:	the pending records whose result will be cached; owner only
+ * @flights:	the registered flights, one per key; owner only
+ * @hold:	test hook: a message that keeps the owner busy while @held
+ * @held:	see cacheproxy_test_hold_owner(); WRITE_ONCE/READ_ONCE, and
+ *		the loader's wait queue orders it against the owner's sleep
  */
 struct kt_cache {
 	struct cacheproxy_cache *cache;
 	struct kthread_worker *worker;
 	struct cacheproxy_table table;
-	struct list_head pending;
+	struct cacheproxy_flight_set flights;
+	struct kthread_work hold;
+	bool held;
 };
 
 enum kt_op {
@@ -78,14 +87,14 @@ enum kt_op {
  * @reply:	the return address, completed by the owner
  * @kc:		the strategy state
  * @op:		what is asked
- * @waiter:	link in a pending record's waiters (owner only)
  * @m:		KT_SHOW: where to print; the sender waits uninterruptibly
- * @entry:	reply: a reference to the entry found or loaded, or NULL
- * @err:	reply: the error when @entry is NULL
- * @hash:	KT_LOOKUP, KT_INVALIDATE: the key's hash
- * @key_len:	its length
- * @key:	the key: @key_buf for KT_LOOKUP, the sender's for KT_INVALIDATE
- * @key_buf:	KT_LOOKUP: a copy of the key, which outlives a killed sender
+ * @chunk:	KT_SHOW: which chunk of the table
+ * @entry:	reply: a reference to the entry found, or NULL
+ * @flight:	reply: a reference to the flight to wait on, or NULL
+ * @err:	reply: the error when both are NULL
+ * @k:		KT_LOOKUP, KT_INVALIDATE: the key; for KT_LOOKUP its bytes
+ *		point to @key_buf, which outlives an interrupted sender
+ * @key_buf:	KT_LOOKUP: a copy of the key
  */
 struct kt_msg {
 	struct kthread_work work;
@@ -93,37 +102,13 @@ struct kt_msg {
 	struct completion reply;
 	struct kt_cache *kc;
 	enum kt_op op;
-	struct list_head waiter;
 	struct seq_file *m;
+	unsigned long chunk;
 	struct cacheproxy_entry *entry;
+	struct cacheproxy_flight *flight;
 	int err;
-	u32 hash;
-	size_t key_len;
-	const char *key;
+	struct cacheproxy_key_ref k;
 	char key_buf[];
-};
-
-/**
- * struct kt_pending - a load in flight and the lookups waiting for it
- * @node:	link in kc->pending; unlinked (and @stale set) by invalidate
- *		and flush, so that later lookups start a fresh load
- * @waiters:	the lookup messages to answer (struct kt_msg)
- * @done_work:	the load-done message the loader posts to the owner
- * @load:	the load
- * @kc:		the strategy state
- * @stale:	do not cache the result
- * @key:	the key
- *
- * All fields are the owner's, except @load while the loader has it.
- */
-struct kt_pending {
-	struct list_head node;
-	struct list_head waiters;
-	struct kthread_work done_work;
-	struct cacheproxy_load load;
-	struct kt_cache *kc;
-	bool stale;
-	char key[];
 };
 
 /* Everything the owner owns may be touched from the owner thread only. */
@@ -136,6 +121,8 @@ static void kt_msg_put(struct kt_msg *msg)
 {
 	if (refcount_dec_and_test(&msg->ref)) {
 		cacheproxy_entry_put(msg->entry);
+		if (msg->flight)
+			cacheproxy_flight_put(msg->flight);
 		kfree(msg);
 	}
 }
@@ -152,101 +139,61 @@ static void kt_reply(struct kt_msg *msg)
 	kt_msg_put(msg);
 }
 
-static struct kt_pending *kt_pending_find(struct kt_cache *kc,
-					  const struct kt_msg *msg)
-{
-	struct kt_pending *p;
-
-	kt_assert_owner(kc);
-	list_for_each_entry(p, &kc->pending, node) {
-		if (p->load.hash == msg->hash &&
-		    p->load.key_len == msg->key_len &&
-		    !memcmp(p->key, msg->key, msg->key_len))
-			return p;
-	}
-	return NULL;
-}
-
-static void kt_pending_detach(struct kt_pending *p)
-{
-	p->stale = true;
-	list_del_init(&p->node);
-}
-
 /* Owner: the load-done message. Cache the result, answer every waiter. */
 static void kt_handle_done(struct kthread_work *work)
 {
-	struct kt_pending *p = container_of(work, struct kt_pending,
-					    done_work);
-	struct kt_cache *kc = p->kc;
-	struct kt_msg *msg, *tmp;
+	struct cacheproxy_flight *f = container_of(work,
+						   struct cacheproxy_flight,
+						   post);
+	struct kt_cache *kc = f->cache->priv;
 
 	kt_assert_owner(kc);
-	if (!p->stale) {
-		if (p->load.entry)
-			cacheproxy_table_insert(&kc->table, p->load.entry,
-						cacheproxy_now(kc->cache));
-		list_del(&p->node);
-	}
-	list_for_each_entry_safe(msg, tmp, &p->waiters, waiter) {
-		list_del(&msg->waiter);
-		if (p->load.entry)
-			msg->entry = cacheproxy_entry_get(p->load.entry);
-		msg->err = p->load.err;
-		kt_reply(msg);
-	}
-	cacheproxy_entry_put(p->load.entry);
-	kfree(p);
+	cacheproxy_flight_land(f, &kc->table);
+	cacheproxy_flight_unregister(&kc->flights, f);
+	cacheproxy_flight_finish(f);
 }
 
 /* Loader workqueue context: post the result back to the owner. */
 static void kt_load_done(struct cacheproxy_load *load)
 {
-	struct kt_pending *p = container_of(load, struct kt_pending, load);
+	struct cacheproxy_flight *f = cacheproxy_flight_of(load);
+	struct kt_cache *kc = f->cache->priv;
 
-	kthread_queue_work(p->kc->worker, &p->done_work);
+	kthread_queue_work(kc->worker, &f->post);
 }
 
-/* Owner: a lookup. Answer a hit, or attach to the key's pending load. */
+/* Owner: a lookup. Answer a hit, or with the key's flight. */
 static void kt_handle_lookup(struct kt_cache *kc, struct kt_msg *msg)
 {
 	struct cacheproxy_cache *cache = kc->cache;
+	struct cacheproxy_flight *f;
 	struct cacheproxy_entry *e;
-	struct kt_pending *p;
 
-	e = cacheproxy_table_find(&kc->table, msg->key, msg->key_len,
-				  msg->hash, cacheproxy_now(cache));
+	e = cacheproxy_table_find(&kc->table, msg->k.key, msg->k.len,
+				  msg->k.hash);
 	if (e) {
 		cacheproxy_count_lookup(cache, CACHEPROXY_HIT);
 		msg->entry = cacheproxy_entry_get(e);
-		kt_reply(msg);
 		return;
 	}
-	p = kt_pending_find(kc, msg);
-	if (p) {
+	f = cacheproxy_flight_find(&kc->flights, &msg->k);
+	if (f) {
 		cacheproxy_count_lookup(cache, CACHEPROXY_COALESCED);
-		list_add_tail(&msg->waiter, &p->waiters);
+		msg->flight = cacheproxy_flight_get(f);
 		return;
 	}
 	/* The owner's allocation: no caller's fail-nth reaches it. */
-	p = cacheproxy_fault_kmalloc(struct_size(p, key, msg->key_len),
-				     GFP_KERNEL);
-	if (!p) {
-		cacheproxy_count_lookup(cache, CACHEPROXY_NOMEM);
-		msg->err = -ENOMEM;
-		kt_reply(msg);
+	f = cacheproxy_flight_alloc(cache, &msg->k, true);
+	if (IS_ERR(f)) {
+		msg->err = cacheproxy_flight_alloc_failed(cache, PTR_ERR(f));
 		return;
 	}
 	cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
-	INIT_LIST_HEAD(&p->waiters);
-	kthread_init_work(&p->done_work, kt_handle_done);
-	p->kc = kc;
-	p->stale = false;
-	memcpy(p->key, msg->key, msg->key_len);
-	cacheproxy_load_init(&p->load, p->key, msg->key_len, msg->hash);
-	list_add_tail(&msg->waiter, &p->waiters);
-	list_add(&p->node, &kc->pending);
-	cacheproxy_loader_queue(&cache->loader, &p->load, kt_load_done);
+	kthread_init_work(&f->post, kt_handle_done);
+	cacheproxy_flight_register(&kc->flights, f);
+	cacheproxy_flight_start(f, kt_load_done);
+	/* The allocation's reference goes to the caller. */
+	msg->flight = f;
 }
 
 /* Owner: every message but load-done arrives here. */
@@ -254,27 +201,23 @@ static void kt_handle_msg(struct kthread_work *work)
 {
 	struct kt_msg *msg = container_of(work, struct kt_msg, work);
 	struct kt_cache *kc = msg->kc;
-	struct kt_pending *p, *tmp;
 
+	kt_assert_owner(kc);
 	switch (msg->op) {
 	case KT_LOOKUP:
 		kt_handle_lookup(kc, msg);
-		return;
+		break;
 	case KT_INVALIDATE:
-		cacheproxy_table_invalidate(&kc->table, msg->key, msg->key_len,
-					    msg->hash);
-		p = kt_pending_find(kc, msg);
-		if (p)
-			kt_pending_detach(p);
+		cacheproxy_table_invalidate(&kc->table, msg->k.key, msg->k.len,
+					    msg->k.hash);
+		cacheproxy_flight_set_invalidate(&kc->flights, &msg->k);
 		break;
 	case KT_FLUSH:
+		cacheproxy_flight_set_flush(&kc->flights);
 		cacheproxy_table_flush(&kc->table);
-		list_for_each_entry_safe(p, tmp, &kc->pending, node)
-			kt_pending_detach(p);
 		break;
 	case KT_SHOW:
-		cacheproxy_table_show(&kc->table, msg->m,
-				      cacheproxy_now(kc->cache));
+		cacheproxy_table_show_chunk(&kc->table, msg->m, msg->chunk);
 		break;
 	}
 	kt_reply(msg);
@@ -285,30 +228,28 @@ static void kt_msg_init(struct kt_msg *msg, struct kt_cache *kc,
 {
 	kthread_init_work(&msg->work, kt_handle_msg);
 	init_completion(&msg->reply);
-	INIT_LIST_HEAD(&msg->waiter);
 	msg->kc = kc;
 	msg->op = op;
 	msg->m = NULL;
+	msg->chunk = 0;
 	msg->entry = NULL;
+	msg->flight = NULL;
 	msg->err = 0;
-	msg->hash = k ? k->hash : 0;
-	msg->key_len = k ? k->len : 0;
-	msg->key = k ? k->key : NULL;
+	if (k)
+		msg->k = *k;
+	else
+		memset(&msg->k, 0, sizeof(msg->k));
 }
 
 /*
  * Sender: posts a message that is answered at once and waits for the
- * answer, uninterruptibly (the owner never blocks on a load).
+ * answer, uninterruptibly (the owner never blocks on a load) but freezably.
  */
-static void kt_call(struct kt_cache *kc, enum kt_op op,
-		    const struct cacheproxy_key_ref *k, struct seq_file *m)
+static void kt_call(struct kt_cache *kc, struct kt_msg *msg)
 {
-	struct kt_msg msg;
-
-	kt_msg_init(&msg, kc, op, k);
-	msg.m = m;
-	kthread_queue_work(kc->worker, &msg.work);
-	wait_for_completion(&msg.reply);
+	kthread_queue_work(kc->worker, &msg->work);
+	wait_for_completion_state(&msg->reply,
+				  TASK_UNINTERRUPTIBLE | TASK_FREEZABLE);
 }
 
 static int kt_lookup(struct cacheproxy_cache *cache,
@@ -319,7 +260,7 @@ static int kt_lookup(struct cacheproxy_cache *cache,
 	struct kt_msg *msg;
 	int ret;
 
-	msg = kmalloc(struct_size(msg, key_buf, k->len), GFP_KERNEL);
+	msg = kmalloc(struct_size(msg, key_buf, k->len), GFP_KERNEL_ACCOUNT);
 	if (!msg) {
 		cacheproxy_count_lookup(cache, CACHEPROXY_NOMEM);
 		return -ENOMEM;
@@ -327,16 +268,20 @@ static int kt_lookup(struct cacheproxy_cache *cache,
 	kt_msg_init(msg, kc, KT_LOOKUP, k);
 	refcount_set(&msg->ref, 2);
 	memcpy(msg->key_buf, k->key, k->len);
-	msg->key = msg->key_buf;
+	msg->k.key = msg->key_buf;
 	kthread_queue_work(kc->worker, &msg->work);
-	if (wait_for_completion_killable(&msg->reply)) {
-		kt_msg_put(msg);
-		return -EINTR;
-	}
+	ret = wait_for_completion_state(&msg->reply,
+					TASK_INTERRUPTIBLE | TASK_FREEZABLE);
+	if (ret)
+		goto out;
 	if (msg->entry)
 		ret = cacheproxy_entry_copy(msg->entry, val, val_size, val_len);
+	else if (msg->flight)
+		ret = cacheproxy_flight_wait(msg->flight, val, val_size,
+					     val_len);
 	else
 		ret = msg->err;
+out:
 	kt_msg_put(msg);
 	return ret;
 }
@@ -344,18 +289,66 @@ static int kt_lookup(struct cacheproxy_cache *cache,
 static void kt_invalidate(struct cacheproxy_cache *cache,
 			  const struct cacheproxy_key_ref *k)
 {
-	kt_call(cache->priv, KT_INVALIDATE, k, NULL);
+	struct kt_msg msg;
+
+	kt_msg_init(&msg, cache->priv, KT_INVALIDATE, k);
+	kt_call(cache->priv, &msg);
 }
 
 static void kt_flush(struct cacheproxy_cache *cache)
 {
-	kt_call(cache->priv, KT_FLUSH, NULL, NULL);
+	struct kt_msg msg;
+
+	kt_msg_init(&msg, cache->priv, KT_FLUSH, NULL);
+	kt_call(cache->priv, &msg);
 }
 
-static void kt_show_entries(struct cacheproxy_cache *cache,
-			    struct seq_file *m)
+static unsigned long kt_show_chunks(struct cacheproxy_cache *cache)
 {
-	kt_call(cache->priv, KT_SHOW, NULL, m);
+	struct kt_cache *kc = cache->priv;
+
+	/* Fixed for the table's life: no message needed. */
+	return cacheproxy_table_chunks(&kc->table);
+}
+
+static void kt_show_chunk(struct cacheproxy_cache *cache, struct seq_file *m,
+			  unsigned long chunk)
+{
+	struct kt_msg msg;
+
+	kt_msg_init(&msg, cache->priv, KT_SHOW, NULL);
+	msg.m = m;
+	msg.chunk = chunk;
+	kt_call(cache->priv, &msg);
+}
+
+/* Owner: the test hook's message; busy until released or shut down. */
+static void kt_handle_hold(struct kthread_work *work)
+{
+	struct kt_cache *kc = container_of(work, struct kt_cache, hold);
+
+	wait_event_idle(kc->cache->loader.wait,
+			!READ_ONCE(kc->held) ||
+			cacheproxy_cache_stopping(kc->cache));
+}
+
+static void kt_test_hold(struct cacheproxy_cache *cache, bool held)
+{
+	struct kt_cache *kc = cache->priv;
+
+	WRITE_ONCE(kc->held, held);
+	if (held)
+		kthread_queue_work(kc->worker, &kc->hold);
+	else
+		wake_up_all(&cache->loader.wait);
+}
+
+/* Teardown stage 2: every message queued so far is handled. */
+static void kt_quiesce(struct cacheproxy_cache *cache)
+{
+	struct kt_cache *kc = cache->priv;
+
+	kthread_flush_worker(kc->worker);
 }
 
 static int kt_init(struct cacheproxy_cache *cache)
@@ -367,22 +360,28 @@ static int kt_init(struct cacheproxy_cache *cache)
 	if (!kc)
 		return -ENOMEM;
 	kc->cache = cache;
-	INIT_LIST_HEAD(&kc->pending);
-	ret = cacheproxy_table_init(&kc->table, cache->cfg.capacity,
-				    cache->cfg.ttl_ms, cache->cfg.neg_ttl_ms,
+	kthread_init_work(&kc->hold, kt_handle_hold);
+	ret = cacheproxy_table_init(&kc->table, cache, cache->cfg.capacity,
 				    NULL, &cache->counters);
 	if (ret)
 		goto err_table;
+	ret = cacheproxy_flight_set_init(&kc->flights, cache->cfg.max_inflight,
+					 NULL);
+	if (ret)
+		goto err_flights;
 	kc->worker = kthread_create_worker(0, "cacheproxy-owner");
 	if (IS_ERR(kc->worker)) {
 		ret = PTR_ERR(kc->worker);
 		goto err_worker;
 	}
 	kc->table.owner = kc->worker->task;
+	kc->flights.owner = kc->worker->task;
 	cache->priv = kc;
 	return 0;
 
 err_worker:
+	cacheproxy_flight_set_uninit(&kc->flights);
+err_flights:
 	cacheproxy_table_uninit(&kc->table);
 err_table:
 	kfree(kc);
@@ -392,14 +391,14 @@ err_table:
 /*
  * The loader is drained, so every load-done message is queued; destroying
  * the worker runs them all (answering every waiter) before the owner exits.
- * The table then has no owner left and is freed here.
+ * The table and the set then have no owner left and are freed here.
  */
 static void kt_uninit(struct cacheproxy_cache *cache)
 {
 	struct kt_cache *kc = cache->priv;
 
 	kthread_destroy_worker(kc->worker);
-	WARN_ON(!list_empty(&kc->pending));
+	cacheproxy_flight_set_uninit(&kc->flights);
 	cacheproxy_table_uninit(&kc->table);
 	kfree(kc);
 	cache->priv = NULL;
@@ -408,9 +407,12 @@ static void kt_uninit(struct cacheproxy_cache *cache)
 const struct cacheproxy_strategy_ops cacheproxy_kthread_ops = {
 	.name = "kthread",
 	.init = kt_init,
+	.quiesce = kt_quiesce,
 	.uninit = kt_uninit,
 	.lookup = kt_lookup,
 	.invalidate = kt_invalidate,
 	.flush = kt_flush,
-	.show_entries = kt_show_entries,
+	.show_chunks = kt_show_chunks,
+	.show_chunk = kt_show_chunk,
+	.test_hold = kt_test_hold,
 };

@@ -8,86 +8,67 @@
  * and no reference: under rcu_read_lock() it walks the shard's bucket,
  * and if the entry is there and alive copies the value and sets the CLOCK
  * bit with WRITE_ONCE. An entry removed meanwhile stays readable until the
- * grace period ends (entries are freed with kfree_rcu()), so a hit may
- * return a value that was invalidated a moment ago, as with any lock-free
- * read. Miss path: take the shard's lock, look again (removing an expired
- * entry), then LoadOrStore the in-flight record of the key: attach to the
- * load already in flight, or register a new one and queue its load. Sleep
- * killably on the record's completion. The done callback, in workqueue
- * context, takes the shard's lock once to insert the result (if the shard's
- * generation is unchanged: no invalidate or flush came in between) and to
- * unregister the record, then completes every waiter.
+ * grace period ends (entries are freed after one), so a hit may return a
+ * value that was invalidated a moment ago, as with any lock-free read.
+ * Miss path: take the shard's lock, look again (removing an expired
+ * entry), then LoadOrStore the key's flight (flight.h): join the flight
+ * already registered, or — after allocating one outside the lock and
+ * looking once more — register a new one and queue its load. Sleep on the
+ * flight. The done callback, in workqueue context, takes the shard's lock
+ * once to cache the result (unless an invalidate of the key or a flush
+ * made the flight stale) and to unregister the flight, then answers every
+ * waiter.
  *
  * Capacity: every shard holds capacity / shards entries; the shard count
  * is lowered to a power of two not above capacity so that each shard holds
- * at least one, and the total never exceeds capacity.
+ * at least one, and the total never exceeds capacity. The price of
+ * per-shard capacity: a hot shard evicts while other shards still have
+ * room, so the cache may evict before it holds capacity entries.
  *
- * Lifetime. An in-flight record is refcounted: one reference for the load,
- * one per waiter; a killed waiter drops its own and returns -EINTR.
+ * Lifetime. A flight is refcounted: one reference for the load, one per
+ * waiter; an interrupted waiter drops its own and returns.
+ *
+ * Locks: each shard's lock protects its table's writers and its flight
+ * set; no two shard locks are ever held together.
  */
 #include <linux/cache.h>
-#include <linux/completion.h>
+#include <linux/err.h>
 #include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/overflow.h>
 #include <linux/rcupdate.h>
-#include <linux/refcount.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/string.h>
 
 #include "entry.h"
+#include "flight.h"
 #include "strategy.h"
 #include "table.h"
 
 /**
  * struct shard - one independently locked part of the cache
  * @lock:	protects @table (its writers; readers may use RCU alone)
- *		and @inflight
+ *		and @flights
  * @table:	the entries of the keys hashed here
- * @inflight:	the loads in flight of those keys (struct shard_flight)
+ * @flights:	the registered flights of those keys, one per key
  */
 struct shard {
-	spinlock_t lock; /* protects table writers and inflight */
+	spinlock_t lock; /* protects table writers and flights */
 	struct cacheproxy_table table;
-	struct list_head inflight;
+	struct cacheproxy_flight_set flights;
 } ____cacheline_aligned_in_smp;
 
 /**
  * struct shard_cache - the state of the strategy
- * @cache:	the cache it belongs to
  * @nr:		number of shards, a power of two
+ * @chunks:	chunks of one shard's table in /proc/cacheproxy/entries
  * @shards:	the shards
  */
 struct shard_cache {
-	struct cacheproxy_cache *cache;
 	unsigned int nr;
+	unsigned long chunks;
 	struct shard shards[];
-};
-
-/**
- * struct shard_flight - one load in flight and everyone waiting for it
- * @node:	link in shard->inflight while registered (under shard->lock);
- *		invalidate and flush unlink it (the result is then not cached,
- *		by @gen) so that later lookups start a fresh load
- * @load:	the load; its result is what every waiter gets
- * @ref:	one for the load, one per waiter
- * @done:	completed (complete_all) when the result is set
- * @cache:	the cache
- * @shard:	the shard of the key
- * @gen:	the shard table's generation when the load was registered
- * @key:	the key
- */
-struct shard_flight {
-	struct list_head node;
-	struct cacheproxy_load load;
-	refcount_t ref;
-	struct completion done;
-	struct cacheproxy_cache *cache;
-	struct shard *shard;
-	u64 gen;
-	char key[];
 };
 
 static struct shard *shard_of(struct shard_cache *sc, u32 hash)
@@ -95,56 +76,30 @@ static struct shard *shard_of(struct shard_cache *sc, u32 hash)
 	return &sc->shards[hash & (sc->nr - 1)];
 }
 
-static void shard_flight_put(struct shard_flight *f)
-{
-	if (refcount_dec_and_test(&f->ref)) {
-		cacheproxy_entry_put(f->load.entry);
-		kfree(f);
-	}
-}
-
-static struct shard_flight *shard_flight_find(struct shard *sh,
-					      const struct cacheproxy_key_ref *k)
-{
-	struct shard_flight *f;
-
-	lockdep_assert_held(&sh->lock);
-	list_for_each_entry(f, &sh->inflight, node) {
-		if (f->load.hash == k->hash && f->load.key_len == k->len &&
-		    !memcmp(f->key, k->key, k->len))
-			return f;
-	}
-	return NULL;
-}
-
-/* Loader workqueue context: insert and unregister in one section. */
+/* Loader workqueue context: cache and unregister in one section. */
 static void shard_load_done(struct cacheproxy_load *load)
 {
-	struct shard_flight *f = container_of(load, struct shard_flight, load);
-	struct shard *sh = f->shard;
-	u64 now = cacheproxy_now(f->cache);
+	struct cacheproxy_flight *f = cacheproxy_flight_of(load);
+	struct shard *sh = f->home;
 
 	spin_lock(&sh->lock);
-	if (load->entry && cacheproxy_table_gen(&sh->table) == f->gen)
-		cacheproxy_table_insert(&sh->table, load->entry, now);
-	list_del_init(&f->node);
+	cacheproxy_flight_land(f, &sh->table);
+	cacheproxy_flight_unregister(&sh->flights, f);
 	spin_unlock(&sh->lock);
-	complete_all(&f->done);
-	shard_flight_put(f);
+	cacheproxy_flight_finish(f);
 }
 
 /* The lock-free hit path; returns false on a miss. */
-static bool shard_lookup_rcu(struct shard *sh,
-			     const struct cacheproxy_key_ref *k, u64 now,
-			     char *val, size_t val_size, size_t *val_len,
-			     int *ret)
+static bool shard_lookup_rcu(struct cacheproxy_cache *cache, struct shard *sh,
+			     const struct cacheproxy_key_ref *k, char *val,
+			     size_t val_size, size_t *val_len, int *ret)
 {
 	struct cacheproxy_entry *e;
 	bool hit = false;
 
 	rcu_read_lock();
 	e = cacheproxy_table_find_rcu(&sh->table, k->key, k->len, k->hash);
-	if (e && !cacheproxy_entry_expired(e, now)) {
+	if (e && !cacheproxy_entry_expired(e, cacheproxy_now(cache))) {
 		*ret = cacheproxy_entry_copy(e, val, val_size, val_len);
 		if (!READ_ONCE(e->referenced))
 			WRITE_ONCE(e->referenced, true);
@@ -154,65 +109,78 @@ static bool shard_lookup_rcu(struct shard *sh,
 	return hit;
 }
 
+/*
+ * Under sh->lock: a hit (copied, returns true), or a reference to the
+ * key's flight in *@f (or NULL when none is registered).
+ */
+static bool shard_find_locked(struct shard *sh,
+			      const struct cacheproxy_key_ref *k, char *val,
+			      size_t val_size, size_t *val_len, int *ret,
+			      struct cacheproxy_flight **f)
+{
+	struct cacheproxy_entry *e;
+
+	lockdep_assert_held(&sh->lock);
+	e = cacheproxy_table_find(&sh->table, k->key, k->len, k->hash);
+	if (e) {
+		*ret = cacheproxy_entry_copy(e, val, val_size, val_len);
+		return true;
+	}
+	*f = cacheproxy_flight_find(&sh->flights, k);
+	if (*f)
+		cacheproxy_flight_get(*f);
+	return false;
+}
+
 static int shard_lookup(struct cacheproxy_cache *cache,
 			const struct cacheproxy_key_ref *k, char *val,
 			size_t val_size, size_t *val_len)
 {
 	struct shard_cache *sc = cache->priv;
 	struct shard *sh = shard_of(sc, k->hash);
-	u64 now = cacheproxy_now(cache);
-	struct shard_flight *f, *mine;
-	struct cacheproxy_entry *e;
+	struct cacheproxy_flight *f, *mine = NULL;
+	bool hit;
 	int ret;
 
-	if (shard_lookup_rcu(sh, k, now, val, val_size, val_len, &ret)) {
+	if (shard_lookup_rcu(cache, sh, k, val, val_size, val_len, &ret)) {
 		cacheproxy_count_lookup(cache, CACHEPROXY_HIT);
 		return ret;
 	}
-
-	/* Allocated outside the lock; freed unused if not needed. */
-	mine = kmalloc(struct_size(mine, key, k->len), GFP_KERNEL);
 
 	spin_lock(&sh->lock);
-	e = cacheproxy_table_find(&sh->table, k->key, k->len, k->hash, now);
-	if (e) {
-		ret = cacheproxy_entry_copy(e, val, val_size, val_len);
+	hit = shard_find_locked(sh, k, val, val_size, val_len, &ret, &f);
+	spin_unlock(&sh->lock);
+	if (!hit && !f) {
+		/* Store: allocate outside the lock, then look once more. */
+		mine = cacheproxy_flight_alloc(cache, k, false);
+		if (IS_ERR(mine))
+			return cacheproxy_flight_alloc_failed(cache,
+							      PTR_ERR(mine));
+		mine->home = sh;
+		spin_lock(&sh->lock);
+		hit = shard_find_locked(sh, k, val, val_size, val_len, &ret, &f);
+		if (!hit && !f)
+			cacheproxy_flight_register(&sh->flights, mine);
 		spin_unlock(&sh->lock);
-		kfree(mine);
+	}
+	if (hit) {
+		if (mine)
+			cacheproxy_flight_put(mine);
 		cacheproxy_count_lookup(cache, CACHEPROXY_HIT);
 		return ret;
 	}
-	f = shard_flight_find(sh, k);
 	if (f) {
-		/* Load: attach to the load in flight. */
-		refcount_inc(&f->ref);
-		spin_unlock(&sh->lock);
-		kfree(mine);
+		/* Load: join the flight of the key. */
+		if (mine)
+			cacheproxy_flight_put(mine);
 		cacheproxy_count_lookup(cache, CACHEPROXY_COALESCED);
-		goto wait;
+	} else {
+		f = mine;
+		cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
+		cacheproxy_flight_start(f, shard_load_done);
 	}
-	if (!mine) {
-		spin_unlock(&sh->lock);
-		cacheproxy_count_lookup(cache, CACHEPROXY_NOMEM);
-		return -ENOMEM;
-	}
-	/* Store: register our own load. */
-	f = mine;
-	refcount_set(&f->ref, 2);
-	init_completion(&f->done);
-	f->cache = cache;
-	f->shard = sh;
-	f->gen = cacheproxy_table_gen(&sh->table);
-	memcpy(f->key, k->key, k->len);
-	cacheproxy_load_init(&f->load, f->key, k->len, k->hash);
-	list_add(&f->node, &sh->inflight);
-	spin_unlock(&sh->lock);
-	cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
-	cacheproxy_loader_queue(&cache->loader, &f->load, shard_load_done);
-
-wait:
-	ret = cacheproxy_load_wait(&f->load, &f->done, val, val_size, val_len);
-	shard_flight_put(f);
+	ret = cacheproxy_flight_wait(f, val, val_size, val_len);
+	cacheproxy_flight_put(f);
 	return ret;
 }
 
@@ -220,13 +188,10 @@ static void shard_invalidate(struct cacheproxy_cache *cache,
 			     const struct cacheproxy_key_ref *k)
 {
 	struct shard *sh = shard_of(cache->priv, k->hash);
-	struct shard_flight *f;
 
 	spin_lock(&sh->lock);
 	cacheproxy_table_invalidate(&sh->table, k->key, k->len, k->hash);
-	f = shard_flight_find(sh, k);
-	if (f)
-		list_del_init(&f->node);
+	cacheproxy_flight_set_invalidate(&sh->flights, k);
 	spin_unlock(&sh->lock);
 }
 
@@ -237,36 +202,38 @@ static void shard_flush(struct cacheproxy_cache *cache)
 
 	for (i = 0; i < sc->nr; i++) {
 		struct shard *sh = &sc->shards[i];
-		struct shard_flight *f, *tmp;
 
 		spin_lock(&sh->lock);
-		cacheproxy_table_flush(&sh->table);
-		list_for_each_entry_safe(f, tmp, &sh->inflight, node)
-			list_del_init(&f->node);
+		cacheproxy_flight_set_flush(&sh->flights);
 		spin_unlock(&sh->lock);
+		cacheproxy_table_flush(&sh->table);
 	}
 }
 
-static void shard_show_entries(struct cacheproxy_cache *cache,
-			       struct seq_file *m)
+static unsigned long shard_show_chunks(struct cacheproxy_cache *cache)
 {
 	struct shard_cache *sc = cache->priv;
-	u64 now = cacheproxy_now(cache);
-	unsigned int i;
 
-	for (i = 0; i < sc->nr; i++) {
-		struct shard *sh = &sc->shards[i];
+	return sc->nr * sc->chunks;
+}
 
-		spin_lock(&sh->lock);
-		cacheproxy_table_show(&sh->table, m, now);
-		spin_unlock(&sh->lock);
-	}
+static void shard_show_chunk(struct cacheproxy_cache *cache, struct seq_file *m,
+			     unsigned long chunk)
+{
+	struct shard_cache *sc = cache->priv;
+	struct shard *sh = &sc->shards[chunk / sc->chunks];
+
+	spin_lock(&sh->lock);
+	cacheproxy_table_show_chunk(&sh->table, m, chunk % sc->chunks);
+	spin_unlock(&sh->lock);
 }
 
 static void shard_free(struct shard_cache *sc, unsigned int nr)
 {
-	while (nr--)
+	while (nr--) {
+		cacheproxy_flight_set_uninit(&sc->shards[nr].flights);
 		cacheproxy_table_uninit(&sc->shards[nr].table);
+	}
 	kvfree(sc);
 }
 
@@ -281,28 +248,34 @@ static int shard_init(struct cacheproxy_cache *cache)
 	sc = kvzalloc(struct_size(sc, shards, nr), GFP_KERNEL);
 	if (!sc)
 		return -ENOMEM;
-	sc->cache = cache;
 	sc->nr = nr;
 	for (i = 0; i < nr; i++) {
 		struct shard *sh = &sc->shards[i];
 
 		spin_lock_init(&sh->lock);
-		INIT_LIST_HEAD(&sh->inflight);
-		ret = cacheproxy_table_init(&sh->table,
-					    cache->cfg.capacity / nr,
-					    cache->cfg.ttl_ms,
-					    cache->cfg.neg_ttl_ms, &sh->lock,
+		ret = cacheproxy_table_init(&sh->table, cache,
+					    cache->cfg.capacity / nr, &sh->lock,
 					    &cache->counters);
+		if (ret)
+			goto err_shard;
+		ret = cacheproxy_flight_set_init(&sh->flights,
+						 cache->cfg.max_inflight / nr,
+						 &sh->lock);
 		if (ret) {
-			shard_free(sc, i);
-			return ret;
+			cacheproxy_table_uninit(&sh->table);
+			goto err_shard;
 		}
 	}
+	sc->chunks = cacheproxy_table_chunks(&sc->shards[0].table);
 	cache->priv = sc;
 	return 0;
+
+err_shard:
+	shard_free(sc, i);
+	return ret;
 }
 
-/* The loader is drained: no load is registered any more. */
+/* The loader is drained: no flight is registered any more. */
 static void shard_uninit(struct cacheproxy_cache *cache)
 {
 	struct shard_cache *sc = cache->priv;
@@ -318,5 +291,6 @@ const struct cacheproxy_strategy_ops cacheproxy_shard_ops = {
 	.lookup = shard_lookup,
 	.invalidate = shard_invalidate,
 	.flush = shard_flush,
-	.show_entries = shard_show_entries,
+	.show_chunks = shard_show_chunks,
+	.show_chunk = shard_show_chunk,
 };

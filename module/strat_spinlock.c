@@ -3,86 +3,63 @@
  * Strategy "spinlock": one lock over everything, no deduplication.
  *
  * Data flow. A lookup takes sc->lock, and on a hit copies the value and
- * drops the lock. On a miss it notes the table's generation, drops the
- * lock, and queues a load of its own (struct spin_req) on the loader
- * workqueue; then it sleeps killably on the request's completion. The
- * loader's done callback, in workqueue context, takes sc->lock, inserts the
- * result if the generation is unchanged (no invalidate or flush came in
- * between), drops the lock and completes the request. N callers missing
- * the same key at once make N loads: the thundering herd this baseline is
- * here to show.
+ * drops the lock. On a miss it drops the lock, allocates a flight of its
+ * own (flight.h), registers it under sc->lock and queues its load on the
+ * loader workqueue; then it sleeps on the flight. The loader's done
+ * callback, in workqueue context, takes sc->lock, caches the result unless
+ * an invalidate of the key (or a flush) made the flight stale meanwhile,
+ * unregisters the flight, drops the lock and answers the caller. N callers
+ * missing the same key at once make N flights and N loads: the thundering
+ * herd this baseline is here to show. Its flights are registered only so
+ * that invalidate and flush can reach them; nobody ever joins one.
  *
- * Lifetime. A request holds two references, the caller's and the load's.
- * A caller killed while it waits drops its reference and returns -EINTR;
- * the load goes on, fills the cache for others, and the done callback's
- * put frees the request.
+ * Why not simply hold the lock across the load, as the Go demo's mutex
+ * does? A spinlock holder may not sleep, and a load sleeps for
+ * milliseconds to minutes: every other CPU that wants the lock would spin
+ * that long with preemption off. A sleeping lock (a mutex) could be held
+ * across it, but would then serialise even the hits behind every load.
+ *
+ * Lifetime. A flight holds the caller's reference and the load's. A caller
+ * interrupted while it waits drops its reference and returns; the load goes
+ * on, fills the cache for others, and the done callback's put frees the
+ * flight.
+ *
+ * Locks: sc->lock protects the table and the flight set; held only for
+ * table and set operations, never across a sleep.
  */
-#include <linux/completion.h>
-#include <linux/overflow.h>
-#include <linux/refcount.h>
+#include <linux/err.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/string.h>
 
 #include "entry.h"
+#include "flight.h"
 #include "strategy.h"
 #include "table.h"
 
 /**
  * struct spin_cache - the state of the strategy
- * @cache:	the cache it belongs to
- * @lock:	protects @table
+ * @lock:	protects @table and @flights
  * @table:	the entries
+ * @flights:	every flight in flight, several per key possibly
  */
 struct spin_cache {
-	struct cacheproxy_cache *cache;
-	spinlock_t lock; /* protects table */
+	spinlock_t lock; /* protects table, flights */
 	struct cacheproxy_table table;
+	struct cacheproxy_flight_set flights;
 };
-
-/**
- * struct spin_req - one miss and its load
- * @load:	the load; its result belongs to the request
- * @ref:	the caller's reference and the load's
- * @done:	completed by the load's done callback
- * @sc:		the strategy state
- * @gen:	the table's generation when the miss was seen
- * @key:	the key, owned here for the load
- */
-struct spin_req {
-	struct cacheproxy_load load;
-	refcount_t ref;
-	struct completion done;
-	struct spin_cache *sc;
-	u64 gen;
-	char key[];
-};
-
-static void spin_req_put(struct spin_req *req)
-{
-	if (refcount_dec_and_test(&req->ref)) {
-		cacheproxy_entry_put(req->load.entry);
-		kfree(req);
-	}
-}
 
 /* Loader workqueue context: cache the result, then answer the caller. */
 static void spin_load_done(struct cacheproxy_load *load)
 {
-	struct spin_req *req = container_of(load, struct spin_req, load);
-	struct spin_cache *sc = req->sc;
+	struct cacheproxy_flight *f = cacheproxy_flight_of(load);
+	struct spin_cache *sc = f->cache->priv;
 
-	if (load->entry) {
-		u64 now = cacheproxy_now(sc->cache);
-
-		spin_lock(&sc->lock);
-		if (cacheproxy_table_gen(&sc->table) == req->gen)
-			cacheproxy_table_insert(&sc->table, load->entry, now);
-		spin_unlock(&sc->lock);
-	}
-	complete(&req->done);
-	spin_req_put(req);
+	spin_lock(&sc->lock);
+	cacheproxy_flight_land(f, &sc->table);
+	cacheproxy_flight_unregister(&sc->flights, f);
+	spin_unlock(&sc->lock);
+	cacheproxy_flight_finish(f);
 }
 
 static int spin_lookup(struct cacheproxy_cache *cache,
@@ -90,40 +67,31 @@ static int spin_lookup(struct cacheproxy_cache *cache,
 		       size_t val_size, size_t *val_len)
 {
 	struct spin_cache *sc = cache->priv;
-	u64 now = cacheproxy_now(cache);
+	struct cacheproxy_flight *f;
 	struct cacheproxy_entry *e;
-	struct spin_req *req;
-	u64 gen;
 	int ret;
 
 	spin_lock(&sc->lock);
-	e = cacheproxy_table_find(&sc->table, k->key, k->len, k->hash, now);
+	e = cacheproxy_table_find(&sc->table, k->key, k->len, k->hash);
 	if (e) {
 		ret = cacheproxy_entry_copy(e, val, val_size, val_len);
 		spin_unlock(&sc->lock);
 		cacheproxy_count_lookup(cache, CACHEPROXY_HIT);
 		return ret;
 	}
-	gen = cacheproxy_table_gen(&sc->table);
 	spin_unlock(&sc->lock);
 
-	req = kmalloc(struct_size(req, key, k->len), GFP_KERNEL);
-	if (!req) {
-		cacheproxy_count_lookup(cache, CACHEPROXY_NOMEM);
-		return -ENOMEM;
-	}
+	f = cacheproxy_flight_alloc(cache, k, false);
+	if (IS_ERR(f))
+		return cacheproxy_flight_alloc_failed(cache, PTR_ERR(f));
 	cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
-	refcount_set(&req->ref, 2);
-	init_completion(&req->done);
-	req->sc = sc;
-	req->gen = gen;
-	memcpy(req->key, k->key, k->len);
-	cacheproxy_load_init(&req->load, req->key, k->len, k->hash);
-	cacheproxy_loader_queue(&cache->loader, &req->load, spin_load_done);
+	spin_lock(&sc->lock);
+	cacheproxy_flight_register(&sc->flights, f);
+	spin_unlock(&sc->lock);
+	cacheproxy_flight_start(f, spin_load_done);
 
-	ret = cacheproxy_load_wait(&req->load, &req->done, val, val_size,
-				   val_len);
-	spin_req_put(req);
+	ret = cacheproxy_flight_wait(f, val, val_size, val_len);
+	cacheproxy_flight_put(f);
 	return ret;
 }
 
@@ -134,6 +102,7 @@ static void spin_invalidate(struct cacheproxy_cache *cache,
 
 	spin_lock(&sc->lock);
 	cacheproxy_table_invalidate(&sc->table, k->key, k->len, k->hash);
+	cacheproxy_flight_set_invalidate(&sc->flights, k);
 	spin_unlock(&sc->lock);
 }
 
@@ -142,18 +111,25 @@ static void spin_flush(struct cacheproxy_cache *cache)
 	struct spin_cache *sc = cache->priv;
 
 	spin_lock(&sc->lock);
-	cacheproxy_table_flush(&sc->table);
+	cacheproxy_flight_set_flush(&sc->flights);
 	spin_unlock(&sc->lock);
+	cacheproxy_table_flush(&sc->table);
 }
 
-static void spin_show_entries(struct cacheproxy_cache *cache,
-			      struct seq_file *m)
+static unsigned long spin_show_chunks(struct cacheproxy_cache *cache)
 {
 	struct spin_cache *sc = cache->priv;
-	u64 now = cacheproxy_now(cache);
+
+	return cacheproxy_table_chunks(&sc->table);
+}
+
+static void spin_show_chunk(struct cacheproxy_cache *cache, struct seq_file *m,
+			    unsigned long chunk)
+{
+	struct spin_cache *sc = cache->priv;
 
 	spin_lock(&sc->lock);
-	cacheproxy_table_show(&sc->table, m, now);
+	cacheproxy_table_show_chunk(&sc->table, m, chunk);
 	spin_unlock(&sc->lock);
 }
 
@@ -165,24 +141,31 @@ static int spin_init(struct cacheproxy_cache *cache)
 	sc = kzalloc(sizeof(*sc), GFP_KERNEL);
 	if (!sc)
 		return -ENOMEM;
-	sc->cache = cache;
 	spin_lock_init(&sc->lock);
-	ret = cacheproxy_table_init(&sc->table, cache->cfg.capacity,
-				    cache->cfg.ttl_ms, cache->cfg.neg_ttl_ms,
+	ret = cacheproxy_table_init(&sc->table, cache, cache->cfg.capacity,
 				    &sc->lock, &cache->counters);
-	if (ret) {
-		kfree(sc);
-		return ret;
-	}
+	if (ret)
+		goto err_table;
+	ret = cacheproxy_flight_set_init(&sc->flights, cache->cfg.max_inflight,
+					 &sc->lock);
+	if (ret)
+		goto err_flights;
 	cache->priv = sc;
 	return 0;
+
+err_flights:
+	cacheproxy_table_uninit(&sc->table);
+err_table:
+	kfree(sc);
+	return ret;
 }
 
-/* The loader is drained: no request is left. */
+/* The loader is drained: every flight was unregistered. */
 static void spin_uninit(struct cacheproxy_cache *cache)
 {
 	struct spin_cache *sc = cache->priv;
 
+	cacheproxy_flight_set_uninit(&sc->flights);
 	cacheproxy_table_uninit(&sc->table);
 	kfree(sc);
 	cache->priv = NULL;
@@ -195,5 +178,6 @@ const struct cacheproxy_strategy_ops cacheproxy_spinlock_ops = {
 	.lookup = spin_lookup,
 	.invalidate = spin_invalidate,
 	.flush = spin_flush,
-	.show_entries = spin_show_entries,
+	.show_chunks = spin_show_chunks,
+	.show_chunk = spin_show_chunk,
 };

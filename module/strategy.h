@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "loader.h"
 #include "stats.h"
 
@@ -23,12 +24,15 @@ struct seq_file;
  * @CACHEPROXY_COALESCED: waited for a load another caller started
  * @CACHEPROXY_NOMEM:	missed, and failed with -ENOMEM before it started or
  *			joined a load
+ * @CACHEPROXY_REFUSED:	missed, and failed with -EAGAIN: max_inflight flights
+ *			were alive, so no load could start
  */
 enum cacheproxy_outcome {
 	CACHEPROXY_HIT,
 	CACHEPROXY_MISS,
 	CACHEPROXY_COALESCED,
 	CACHEPROXY_NOMEM,
+	CACHEPROXY_REFUSED,
 };
 
 /**
@@ -47,21 +51,31 @@ struct cacheproxy_key_ref {
  * struct cacheproxy_strategy_ops - one concurrency strategy
  * @name:	as in "strategy="
  * @init:	builds cache->priv; the loader and counters already exist
+ * @quiesce:	optional; teardown stage 2 (see cacheproxy_cache_destroy()):
+ *		the loader is stopping and no lookup runs any more; afterwards
+ *		nothing of the strategy may start a load
  * @uninit:	frees cache->priv; called after the loader was stopped and
  *		drained (every load's done callback has returned), with no
  *		lookup running
- * @lookup:	looks @k up, waiting killably for a load on a miss; copies
- *		the value as cacheproxy_lookup() documents. Calls
- *		cacheproxy_count_lookup() exactly once, as soon as the
- *		outcome is known and before sleeping, so that waiters show
- *		in the counters while they wait
- * @invalidate:	forgets @k; a load of @k in flight must not be cached
- * @flush:	forgets everything; loads in flight must not be cached
- * @show_entries: prints the table as cacheproxy_table_show() does
+ * @lookup:	looks @k up, waiting for a load on a miss as
+ *		cacheproxy_flight_wait() does; copies the value as
+ *		cacheproxy_lookup() documents. Calls cacheproxy_count_lookup()
+ *		exactly once, as soon as the outcome is known and before
+ *		sleeping, so that waiters show in the counters while they wait
+ * @invalidate:	forgets @k; a flight of @k in flight goes stale (not cached),
+ *		and only that key's
+ * @flush:	forgets everything; every flight in flight goes stale; never
+ *		holds a spinlock for work proportional to the table
+ * @show_chunks: the number of chunks @show_chunk prints the table in
+ * @show_chunk:	prints the entries of one chunk as
+ *		cacheproxy_table_show_chunk() does (bounded work per call)
+ * @test_hold:	optional test hook: while @held, the strategy's owner (if it
+ *		has one) handles no message; released by teardown's stage 1
  */
 struct cacheproxy_strategy_ops {
 	const char *name;
 	int (*init)(struct cacheproxy_cache *cache);
+	void (*quiesce)(struct cacheproxy_cache *cache);
 	void (*uninit)(struct cacheproxy_cache *cache);
 	int (*lookup)(struct cacheproxy_cache *cache,
 		      const struct cacheproxy_key_ref *k, char *val,
@@ -69,8 +83,10 @@ struct cacheproxy_strategy_ops {
 	void (*invalidate)(struct cacheproxy_cache *cache,
 			   const struct cacheproxy_key_ref *k);
 	void (*flush)(struct cacheproxy_cache *cache);
-	void (*show_entries)(struct cacheproxy_cache *cache,
-			     struct seq_file *m);
+	unsigned long (*show_chunks)(struct cacheproxy_cache *cache);
+	void (*show_chunk)(struct cacheproxy_cache *cache, struct seq_file *m,
+			   unsigned long chunk);
+	void (*test_hold)(struct cacheproxy_cache *cache, bool held);
 };
 
 extern const struct cacheproxy_strategy_ops cacheproxy_spinlock_ops;
@@ -88,8 +104,12 @@ extern const struct cacheproxy_strategy_ops cacheproxy_busted_ops;
  * @loader:	its loader
  * @counters:	its counters
  * @seed:	jhash seed of its keys
- * @clock_offset: added to ktime_get_ns() to make the cache's clock; only
- *		grows (test hook)
+ * @clock:	its clock
+ * @flights:	flights alive (struct cacheproxy_flight), at most
+ *		cfg.max_inflight; atomic, no lock
+ * @test_sticky_refs: test hook: CLOCK eviction finds every entry referenced
+ *		again right after clearing its bit, as lock-free readers
+ *		hitting every entry non-stop would
  */
 struct cacheproxy_cache {
 	struct cacheproxy_config cfg;
@@ -98,10 +118,23 @@ struct cacheproxy_cache {
 	struct cacheproxy_loader loader;
 	struct cacheproxy_counters counters;
 	u32 seed;
-	atomic64_t clock_offset;
+	struct cacheproxy_clock clock;
+	atomic_t flights;
+	bool test_sticky_refs;
 };
 
-u64 cacheproxy_now(struct cacheproxy_cache *cache);
+/* The cache's clock; see clock.h for where to read it. */
+static inline u64 cacheproxy_now(const struct cacheproxy_cache *cache)
+{
+	return cacheproxy_clock_now(&cache->clock);
+}
+
+/* True once teardown began: no new load may start. */
+static inline bool cacheproxy_cache_stopping(const struct cacheproxy_cache *cache)
+{
+	return READ_ONCE(cache->loader.stopping);
+}
+
 void cacheproxy_count_lookup(struct cacheproxy_cache *cache,
 			     enum cacheproxy_outcome how);
 

@@ -9,8 +9,13 @@
  * after their times are set, and unpublished with hlist_del_rcu() before
  * the table's reference is dropped, so cacheproxy_table_find_rcu() may run
  * under rcu_read_lock() alone: the entry it returns stays valid until
- * rcu_read_unlock(), because the last put frees it with kfree_rcu().
+ * rcu_read_unlock(), because the last put frees it after a grace period.
+ *
+ * Nothing here does work proportional to the table under one critical
+ * section, except teardown: flushes and dumps go in bounded steps, and the
+ * owner drops its lock between them.
  */
+#include <linux/ctype.h>
 #include <linux/hash.h>
 #include <linux/lockdep.h>
 #include <linux/math64.h>
@@ -24,6 +29,7 @@
 
 #include "entry.h"
 #include "stats.h"
+#include "strategy.h"
 #include "table.h"
 
 static void table_assert_owned(const struct cacheproxy_table *t)
@@ -41,13 +47,16 @@ static struct hlist_head *table_bucket(const struct cacheproxy_table *t,
 }
 
 /*
- * @lock is the spinlock the owner holds around every call but
- * cacheproxy_table_find_rcu(); NULL when a single thread owns the table, in
- * which case the owner stores its task in t->owner once it knows it.
+ * A table of @capacity entries with the lifetimes of @cache's
+ * configuration. @lock is the spinlock the owner holds around every call
+ * but cacheproxy_table_find_rcu(); NULL when a single thread owns the
+ * table, in which case the owner stores its task in t->owner once it knows
+ * it.
  */
-int cacheproxy_table_init(struct cacheproxy_table *t, unsigned int capacity,
-			  unsigned int ttl_ms, unsigned int neg_ttl_ms,
-			  spinlock_t *lock, struct cacheproxy_counters *counters)
+int cacheproxy_table_init(struct cacheproxy_table *t,
+			  const struct cacheproxy_cache *cache,
+			  unsigned int capacity, spinlock_t *lock,
+			  struct cacheproxy_counters *counters)
 {
 	/* About one entry per bucket when full; at least two buckets. */
 	t->bits = max(order_base_2(capacity), 1);
@@ -57,9 +66,9 @@ int cacheproxy_table_init(struct cacheproxy_table *t, unsigned int capacity,
 	INIT_LIST_HEAD(&t->clock);
 	t->count = 0;
 	t->capacity = capacity;
-	t->gen = 0;
-	t->ttl_ns = (u64)ttl_ms * NSEC_PER_MSEC;
-	t->neg_ttl_ns = (u64)neg_ttl_ms * NSEC_PER_MSEC;
+	t->ttl_ns = (u64)cache->cfg.ttl_ms * NSEC_PER_MSEC;
+	t->neg_ttl_ns = (u64)cache->cfg.neg_ttl_ms * NSEC_PER_MSEC;
+	t->cache = cache;
 	t->lock = lock;
 	t->owner = NULL;
 	t->counters = counters;
@@ -80,14 +89,17 @@ static void table_remove(struct cacheproxy_table *t, struct cacheproxy_entry *e,
 
 /*
  * Tears the table down. The caller guarantees that nobody else uses it any
- * more, so there is no lock to check; removed entries are not counted.
+ * more, so there is no lock to check (and it may sleep); removed entries
+ * are not counted.
  */
 void cacheproxy_table_uninit(struct cacheproxy_table *t)
 {
 	struct cacheproxy_entry *e, *tmp;
 
-	list_for_each_entry_safe(e, tmp, &t->clock, clock)
+	list_for_each_entry_safe(e, tmp, &t->clock, clock) {
 		table_remove(t, e, CACHEPROXY_NR_COUNTERS);
+		cond_resched();
+	}
 	kvfree(t->buckets);
 	t->buckets = NULL;
 }
@@ -99,7 +111,7 @@ void cacheproxy_table_uninit(struct cacheproxy_table *t)
  */
 struct cacheproxy_entry *cacheproxy_table_find(struct cacheproxy_table *t,
 					       const char *key, size_t key_len,
-					       u32 hash, u64 now)
+					       u32 hash)
 {
 	struct cacheproxy_entry *e;
 
@@ -107,7 +119,7 @@ struct cacheproxy_entry *cacheproxy_table_find(struct cacheproxy_table *t,
 	hlist_for_each_entry(e, table_bucket(t, hash), node) {
 		if (!cacheproxy_entry_matches(e, key, key_len, hash))
 			continue;
-		if (cacheproxy_entry_expired(e, now)) {
+		if (cacheproxy_entry_expired(e, cacheproxy_now(t->cache))) {
 			table_remove(t, e, CACHEPROXY_CTR_EXPIRATIONS);
 			return NULL;
 		}
@@ -136,19 +148,27 @@ struct cacheproxy_entry *cacheproxy_table_find_rcu(struct cacheproxy_table *t,
 	return NULL;
 }
 
-/* Makes room for one entry: drops the expired, evicts the unreferenced. */
+/*
+ * Makes room for one entry: drops the expired, evicts the unreferenced.
+ * Lock-free readers set the CLOCK bit without the lock, so on a small hot
+ * table the hand could find every entry referenced again on every pass:
+ * after two full passes it evicts the entry under the hand regardless.
+ */
 static void table_make_room(struct cacheproxy_table *t, u64 now)
 {
+	unsigned int spared = 0;
 	struct cacheproxy_entry *e;
 
-	/* Each entry is passed over at most once (its bit is then clear). */
 	while (t->count >= t->capacity) {
 		e = list_first_entry(&t->clock, struct cacheproxy_entry, clock);
 		if (cacheproxy_entry_expired(e, now)) {
 			table_remove(t, e, CACHEPROXY_CTR_EXPIRATIONS);
-		} else if (READ_ONCE(e->referenced)) {
-			WRITE_ONCE(e->referenced, false);
+		} else if (READ_ONCE(e->referenced) && spared < 2 * t->count) {
+			/* The test hook plays a reader that hits non-stop. */
+			WRITE_ONCE(e->referenced,
+				   READ_ONCE(t->cache->test_sticky_refs));
 			list_move_tail(&e->clock, &t->clock);
+			spared++;
 		} else {
 			table_remove(t, e, CACHEPROXY_CTR_EVICTIONS);
 		}
@@ -162,10 +182,11 @@ static void table_make_room(struct cacheproxy_table *t, u64 now)
  * negative caching is off.
  */
 void cacheproxy_table_insert(struct cacheproxy_table *t,
-			     struct cacheproxy_entry *e, u64 now)
+			     struct cacheproxy_entry *e)
 {
 	u64 ttl = e->err ? t->neg_ttl_ns : t->ttl_ns;
 	struct cacheproxy_entry *old;
+	u64 now;
 
 	table_assert_owned(t);
 	if (e->err && !ttl)
@@ -177,6 +198,7 @@ void cacheproxy_table_insert(struct cacheproxy_table *t,
 			break;
 		}
 	}
+	now = cacheproxy_now(t->cache);
 	table_make_room(t, now);
 
 	e->created = now;
@@ -188,14 +210,13 @@ void cacheproxy_table_insert(struct cacheproxy_table *t,
 	cacheproxy_counters_inc(t->counters, CACHEPROXY_CTR_ENTRIES);
 }
 
-/* Removes @key if cached (counted) and starts a new generation. */
+/* Removes @key if cached (counted). Loads in flight are the caller's. */
 void cacheproxy_table_invalidate(struct cacheproxy_table *t, const char *key,
 				 size_t key_len, u32 hash)
 {
 	struct cacheproxy_entry *e;
 
 	table_assert_owned(t);
-	t->gen++;
 	hlist_for_each_entry(e, table_bucket(t, hash), node) {
 		if (cacheproxy_entry_matches(e, key, key_len, hash)) {
 			table_remove(t, e, CACHEPROXY_CTR_INVALIDATIONS);
@@ -204,42 +225,102 @@ void cacheproxy_table_invalidate(struct cacheproxy_table *t, const char *key,
 	}
 }
 
-/* Removes every entry (each counted) and starts a new generation. */
-void cacheproxy_table_flush(struct cacheproxy_table *t)
+/* Entries a flush removes per critical section. */
+#define TABLE_FLUSH_BATCH	64
+
+/* Removes up to @max of the oldest entries (each counted). */
+static unsigned int table_flush_some(struct cacheproxy_table *t,
+				     unsigned int max)
 {
-	struct cacheproxy_entry *e, *tmp;
+	struct cacheproxy_entry *e;
+	unsigned int n = 0;
 
 	table_assert_owned(t);
-	t->gen++;
-	list_for_each_entry_safe(e, tmp, &t->clock, clock)
+	while (n < max && !list_empty(&t->clock)) {
+		e = list_first_entry(&t->clock, struct cacheproxy_entry, clock);
 		table_remove(t, e, CACHEPROXY_CTR_INVALIDATIONS);
-}
-
-/* Returns the current generation, to compare when a load completes. */
-u64 cacheproxy_table_gen(struct cacheproxy_table *t)
-{
-	table_assert_owned(t);
-	return t->gen;
+		n++;
+	}
+	return n;
 }
 
 /*
- * Prints one line per entry, in CLOCK order: "KEY STATE AGE_MS VALUE_LEN",
- * STATE being "value", "enoent" or "expired" (not yet removed).
+ * Removes the entries cached when it is called (each counted), in batches
+ * of TABLE_FLUSH_BATCH: called WITHOUT the owner's lock, it takes and drops
+ * t->lock around each batch, so a large table is never flushed in one
+ * critical section. An owner thread (no lock) calls it itself and may be
+ * rescheduled between batches. Entries inserted meanwhile may survive.
  */
-void cacheproxy_table_show(struct cacheproxy_table *t, struct seq_file *m,
-			   u64 now)
+void cacheproxy_table_flush(struct cacheproxy_table *t)
 {
+	unsigned int left, n;
+
+	if (!t->lock) {
+		left = t->count;
+		while (left && (n = table_flush_some(t, min(left, TABLE_FLUSH_BATCH)))) {
+			left -= n;
+			cond_resched();
+		}
+		return;
+	}
+	spin_lock(t->lock);
+	left = t->count;
+	while (left && (n = table_flush_some(t, min(left, TABLE_FLUSH_BATCH)))) {
+		left -= n;
+		spin_unlock(t->lock);
+		cond_resched();
+		spin_lock(t->lock);
+	}
+	spin_unlock(t->lock);
+}
+
+/* The number of chunks cacheproxy_table_show_chunk() prints the table in. */
+unsigned long cacheproxy_table_chunks(const struct cacheproxy_table *t)
+{
+	return DIV_ROUND_UP(1UL << t->bits, CACHEPROXY_TABLE_CHUNK);
+}
+
+/*
+ * Prints the key of @e, escaping the bytes that would break the line's
+ * fields: control characters, space, DEL and backslash become a backslash
+ * and three octal digits, as /proc/self/mountinfo prints paths.
+ */
+static void table_show_key(struct seq_file *m, const struct cacheproxy_entry *e)
+{
+	static const char escaped[] = " \\\177"
+		"\001\002\003\004\005\006\007\010\011\012\013\014\015\016\017"
+		"\020\021\022\023\024\025\026\027\030\031\032\033\034\035\036\037";
+
+	seq_escape_mem(m, cacheproxy_entry_key(e), e->key_len, ESCAPE_OCTAL,
+		       escaped);
+}
+
+/*
+ * Prints one line per entry of the buckets of @chunk (a bounded amount of
+ * work): "KEY STATE AGE_MS VALUE_LEN", STATE being "value", "enoent" or
+ * "expired" (not yet removed), the key escaped as table_show_key() says.
+ */
+void cacheproxy_table_show_chunk(struct cacheproxy_table *t, struct seq_file *m,
+				 unsigned long chunk)
+{
+	unsigned long b = chunk * CACHEPROXY_TABLE_CHUNK;
+	unsigned long end = min(b + CACHEPROXY_TABLE_CHUNK, 1UL << t->bits);
 	struct cacheproxy_entry *e;
 	const char *state;
+	u64 now;
 
 	table_assert_owned(t);
-	list_for_each_entry(e, &t->clock, clock) {
-		if (cacheproxy_entry_expired(e, now))
-			state = "expired";
-		else
-			state = e->err ? "enoent" : "value";
-		seq_printf(m, "%.*s %s %llu %u\n", e->key_len,
-			   cacheproxy_entry_key(e), state,
-			   div_u64(now - e->created, NSEC_PER_MSEC), e->val_len);
+	now = cacheproxy_now(t->cache);
+	for (; b < end; b++) {
+		hlist_for_each_entry(e, &t->buckets[b], node) {
+			if (cacheproxy_entry_expired(e, now))
+				state = "expired";
+			else
+				state = e->err ? "enoent" : "value";
+			table_show_key(m, e);
+			seq_printf(m, " %s %llu %u\n", state,
+				   div_u64(now - e->created, NSEC_PER_MSEC),
+				   e->val_len);
+		}
 	}
 }

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A hash table of entries with a CLOCK eviction ring, a capacity, lifetimes
- * and a generation counter. The table has no lock of its own: its owner
- * serialises every writer, either with a spinlock it registers at init (the
- * table then lockdep-checks it) or by touching the table from one thread
- * only (the table then checks that thread). Bucket lists are written with
- * the _rcu helpers, so lookups may also run under rcu_read_lock() alone.
+ * A hash table of entries with a CLOCK eviction ring, a capacity and
+ * lifetimes. The table has no lock of its own: its owner serialises every
+ * writer, either with a spinlock it registers at init (the table then
+ * lockdep-checks it) or by touching the table from one thread only (the
+ * table then checks that thread). Bucket lists are written with the _rcu
+ * helpers, so lookups may also run under rcu_read_lock() alone.
+ *
+ * The table reads the cache's clock itself, inside the owner's critical
+ * section, so that no caller compares a stale time with an entry inserted
+ * after it was read.
  */
 #ifndef _CACHEPROXY_TABLE_H
 #define _CACHEPROXY_TABLE_H
@@ -14,10 +18,14 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
+struct cacheproxy_cache;
 struct cacheproxy_counters;
 struct cacheproxy_entry;
 struct seq_file;
 struct task_struct;
+
+/* Buckets printed per call of cacheproxy_table_show_chunk(). */
+#define CACHEPROXY_TABLE_CHUNK	16
 
 /**
  * struct cacheproxy_table - a hash table of entries
@@ -26,15 +34,15 @@ struct task_struct;
  * @clock:	CLOCK ring of every entry, oldest first; the hand is its head
  * @count:	entries in the table, at most @capacity
  * @capacity:	most entries held at once
- * @gen:	bumped by every invalidate and flush: a load that sampled an
- *		older generation must not insert its result
  * @ttl_ns:	lifetime of a value, 0 for no expiry
  * @neg_ttl_ns:	lifetime of a negative entry, 0 for not cached
+ * @cache:	the cache it belongs to: its clock (read under the owner's
+ *		serialisation) and its test hooks
  * @lock:	the lock of the owner that serialises writers, or NULL
  * @owner:	when @lock is NULL, the only task that may touch the table
  * @counters:	where evictions, expirations, invalidations and the entries
  *		gauge are counted
- *
+
  * Everything but @buckets' RCU walk is protected by @lock (or by being
  * @owner).
  */
@@ -44,32 +52,33 @@ struct cacheproxy_table {
 	struct list_head clock;
 	unsigned int count;
 	unsigned int capacity;
-	u64 gen;
 	u64 ttl_ns;
 	u64 neg_ttl_ns;
+	const struct cacheproxy_cache *cache;
 	spinlock_t *lock; /* the owner's; see above */
 	struct task_struct *owner;
 	struct cacheproxy_counters *counters;
 };
 
-int cacheproxy_table_init(struct cacheproxy_table *t, unsigned int capacity,
-			  unsigned int ttl_ms, unsigned int neg_ttl_ms,
-			  spinlock_t *lock, struct cacheproxy_counters *counters);
+int cacheproxy_table_init(struct cacheproxy_table *t,
+			  const struct cacheproxy_cache *cache,
+			  unsigned int capacity, spinlock_t *lock,
+			  struct cacheproxy_counters *counters);
 void cacheproxy_table_uninit(struct cacheproxy_table *t);
 
 struct cacheproxy_entry *cacheproxy_table_find(struct cacheproxy_table *t,
 					       const char *key, size_t key_len,
-					       u32 hash, u64 now);
+					       u32 hash);
 struct cacheproxy_entry *cacheproxy_table_find_rcu(struct cacheproxy_table *t,
 						   const char *key,
 						   size_t key_len, u32 hash);
 void cacheproxy_table_insert(struct cacheproxy_table *t,
-			     struct cacheproxy_entry *e, u64 now);
+			     struct cacheproxy_entry *e);
 void cacheproxy_table_invalidate(struct cacheproxy_table *t, const char *key,
 				 size_t key_len, u32 hash);
 void cacheproxy_table_flush(struct cacheproxy_table *t);
-u64 cacheproxy_table_gen(struct cacheproxy_table *t);
-void cacheproxy_table_show(struct cacheproxy_table *t, struct seq_file *m,
-			   u64 now);
+unsigned long cacheproxy_table_chunks(const struct cacheproxy_table *t);
+void cacheproxy_table_show_chunk(struct cacheproxy_table *t, struct seq_file *m,
+				 unsigned long chunk);
 
 #endif /* _CACHEPROXY_TABLE_H */

@@ -439,7 +439,7 @@ TEST_F(dev, reserved_must_be_zero)
 	batch.flags = 0x80000000u;
 	EXPECT_EQ(-EINVAL, xioctl(self->dev, CACHEPROXY_IOC_GET_BATCH, &batch));
 	batch.flags = 0;
-	batch.reserved = 1ULL << 63;
+	batch.reserved = 1U << 31;
 	EXPECT_EQ(-EINVAL, xioctl(self->dev, CACHEPROXY_IOC_GET_BATCH, &batch));
 
 	key.reserved = 1;

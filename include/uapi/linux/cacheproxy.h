@@ -8,7 +8,25 @@
  * compat_ioctl. Reserved fields and flags must be zero (EINVAL otherwise).
  *
  * Errors common to every command: EFAULT for a bad user pointer, EINVAL for
- * non-zero reserved fields or flags, ENOTTY for an unknown command.
+ * non-zero reserved fields or flags, ENOTTY for an unknown command, EBADF
+ * for FLUSH and INVALIDATE on a file not opened for writing.
+ *
+ * Growing the ABI: commands are dispatched on their type and number, not on
+ * the struct size encoded in them, so a program built against an older
+ * version of a struct keeps working. A struct that grows gains its fields
+ * at the end, and says how much of it the caller knows in a size field
+ * (STATS, GET_BATCH's item_size) or through the size in the command (GET,
+ * INVALIDATE: a shorter struct is read as if the new fields were zero, a
+ * longer one must have zeros beyond what the kernel knows, else E2BIG).
+ *
+ * Lookups that wait for a load sleep interruptibly and freezably: a frozen
+ * process freezes at once, and a signal ends the wait with EINTR, or
+ * restarts the call if the handler was installed with SA_RESTART (the
+ * restarted lookup joins the load still in flight, except with the
+ * spinlock strategy, which never shares loads). The load goes on for the
+ * other waiters. A lookup that would have to start a load while
+ * max_inflight loads are alive fails with EAGAIN, and with ESHUTDOWN once
+ * the module is being unloaded.
  */
 #ifndef _UAPI_LINUX_CACHEPROXY_H
 #define _UAPI_LINUX_CACHEPROXY_H
@@ -36,7 +54,8 @@
  *
  * Errors: the lookup's own errno (ENOENT, EIO from the loader; EINVAL for an
  * empty key or one with NUL or newline; ENAMETOOLONG for a long key; EINTR
- * when the caller was killed while waiting; ENOMEM), or ENOSPC as above.
+ * when a signal came while waiting; EAGAIN when max_inflight loads are in
+ * flight; ESHUTDOWN while the module unloads; ENOMEM), or ENOSPC as above.
  */
 struct cacheproxy_get {
 	__u64 key;
@@ -56,6 +75,11 @@ struct cacheproxy_get {
  * @value_size:	in: size of the @value buffer
  * @value_len:	out: length of the value (also when @status is -ENOSPC)
  * @status:	out: 0 or a negative errno, as CACHEPROXY_IOC_GET would fail
+ * @flags:	in: must be 0 (item version 2, item_size 40)
+ * @reserved:	must be 0 (item version 2)
+ *
+ * Version 1 items (32 bytes) end at @status; the batch's item_size says
+ * which version the caller uses.
  */
 struct cacheproxy_batch_item {
 	__u64 key;
@@ -64,13 +88,23 @@ struct cacheproxy_batch_item {
 	__u32 value_size;
 	__u32 value_len;
 	__s32 status;
+	__u32 flags;
+	__u32 reserved;
 };
+
+/* The size of a version 1 batch item, and what item_size 0 stands for. */
+#define CACHEPROXY_BATCH_ITEM_SIZE_V1	32
 
 /**
  * struct cacheproxy_get_batch - many lookups in one call
- * @items:	in: user pointer to an array of struct cacheproxy_batch_item
+ * @items:	in: user pointer to an array of @count items
  * @count:	in: number of items, 1..CACHEPROXY_BATCH_MAX (EINVAL otherwise)
  * @flags:	in: must be 0
+ * @item_size:	in: the size of one item as the caller knows it:
+ *		sizeof(struct cacheproxy_batch_item), or
+ *		CACHEPROXY_BATCH_ITEM_SIZE_V1 (0 also means that: programs
+ *		built before this field existed sent 0); anything else is
+ *		EINVAL
  * @reserved:	must be 0
  *
  * The ioctl returns 0 when every item was looked up (each item then carries
@@ -80,7 +114,8 @@ struct cacheproxy_get_batch {
 	__u64 items;
 	__u32 count;
 	__u32 flags;
-	__u64 reserved;
+	__u32 item_size;
+	__u32 reserved;
 };
 
 /**
@@ -98,7 +133,7 @@ struct cacheproxy_key {
 	__u32 reserved;
 };
 
-#define CACHEPROXY_STATS_VERSION	2
+#define CACHEPROXY_STATS_VERSION	3
 #define CACHEPROXY_LAT_BUCKETS		32
 #define CACHEPROXY_STRATEGY_LEN		16
 
@@ -107,14 +142,15 @@ struct cacheproxy_key {
  * @size:	in: sizeof(struct cacheproxy_stats) as the caller knows it,
  *		at least 8 (@size and @version; EINVAL below that); out: the
  *		kernel's size. The kernel fills min(in size, its size) bytes,
- *		so old callers keep working.
+ *		so old callers keep working (the size encoded in the command
+ *		number is not looked at).
  * @version:	out: CACHEPROXY_STATS_VERSION (1: up to @strategy; 2 added
- *		@nomem)
+ *		@nomem; 3 added @refused)
  * @lookups:	lookups made (hits + misses)
  * @hits:	lookups answered from the cache, without waiting for a load
  * @misses:	lookups that waited for a load (their own or a shared one),
- *		or failed with ENOMEM trying (@nomem):
- *		misses = loads_started + coalesced + nomem
+ *		or failed trying (@nomem, @refused):
+ *		misses = loads_started + coalesced + nomem + refused
  * @loads_started: loads queued on the loader workqueue
  * @loads_ok:	loads that produced a value
  * @loads_failed: loads that failed (ENOENT, EIO, shutdown)
@@ -122,8 +158,8 @@ struct cacheproxy_key {
  * @evictions:	entries removed to make room
  * @expirations: entries removed because their lifetime ended
  * @invalidations: entries removed by invalidate or flush
- * @entries:	entries cached now
- * @inflight:	loads in flight now
+ * @entries:	entries cached now (a gauge: never negative)
+ * @inflight:	loads in flight now (a gauge: never negative)
  * @lat_ns_log2: lookup latency histogram: bucket i counts lookups that
  *		took [2^i, 2^(i+1)) ns (bucket 0 also counts 0 ns; the last
  *		bucket counts everything longer)
@@ -131,6 +167,8 @@ struct cacheproxy_key {
  * @nomem:	misses that failed with ENOMEM before they started or joined
  *		a load (a load that fails for want of memory counts in
  *		@loads_failed instead)
+ * @refused:	misses that could not start a load: EAGAIN (max_inflight
+ *		loads in flight) or ESHUTDOWN (the module is unloading)
  */
 struct cacheproxy_stats {
 	__u32 size;
@@ -150,6 +188,7 @@ struct cacheproxy_stats {
 	__u64 lat_ns_log2[CACHEPROXY_LAT_BUCKETS];
 	char strategy[CACHEPROXY_STRATEGY_LEN];
 	__u64 nomem;
+	__u64 refused;
 };
 
 #define CACHEPROXY_IOC_MAGIC	0xCB

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of what an adversarial caller or an unload can do to the
+ * cache: a killed caller's request still queued at teardown, loads in
+ * flight beyond max_inflight, an invalidation of one key while another
+ * loads, gauges read while they move, eviction under readers that hit
+ * every entry non-stop, shutdown with waiters, and the entries dump.
+ */
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/err.h>
+#include <linux/kthread.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "helpers.h"
+#include "stats.h"
+
+/**
+ * struct lone_waiter - one lookup in a thread of its own, killable
+ * @cache:	the cache
+ * @key:	what it looks up
+ * @started:	set just before the lookup
+ * @done:	completed when the lookup returned
+ * @ret:	the lookup's result
+ * @val:	the value
+ * @val_len:	its length
+ */
+struct lone_waiter {
+	struct cacheproxy_cache *cache;
+	const char *key;
+	bool started;
+	struct completion done;
+	int ret;
+	char val[CACHEPROXY_KUNIT_VAL_SIZE];
+	size_t val_len;
+};
+
+/* Kernel threads ignore signals unless they allow them. */
+static int lone_waiter_thread(void *data)
+{
+	struct lone_waiter *w = data;
+
+	allow_signal(SIGKILL);
+	allow_signal(SIGUSR1);
+	WRITE_ONCE(w->started, true);
+	w->ret = cacheproxy_lookup(w->cache, w->key, strlen(w->key), w->val,
+				   sizeof(w->val), &w->val_len);
+	flush_signals(current);
+	complete(&w->done);
+	/* Never exits on its own: the test stops it (kthread_stop()). */
+	while (!kthread_should_stop())
+		schedule_timeout_idle(HZ / 10);
+	return 0;
+}
+
+static struct task_struct *lone_waiter_start(struct kunit *test,
+					     struct lone_waiter *w,
+					     struct cacheproxy_cache *cache,
+					     const char *key)
+{
+	struct task_struct *t;
+	unsigned int ms;
+
+	w->cache = cache;
+	w->key = key;
+	w->started = false;
+	init_completion(&w->done);
+	t = kthread_run(lone_waiter_thread, w, "cacheproxy_kunit_w");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	for (ms = 0; !READ_ONCE(w->started) && ms < CACHEPROXY_KUNIT_WAIT_MS;
+	     ms += 20)
+		msleep(20);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(w->started));
+	return t;
+}
+
+/* Waits (generously) for the waiter's lookup to return. */
+static bool lone_waiter_returned(struct lone_waiter *w)
+{
+	return wait_for_completion_timeout(&w->done,
+			msecs_to_jiffies(CACHEPROXY_KUNIT_WAIT_MS)) > 0;
+}
+
+/*
+ * A caller killed while its request is still queued (the kthread owner is
+ * held back) leaves the request behind; destroying the cache right then
+ * must handle it before the loader is drained, not queue a load on a
+ * drained loader (a use-after-free under KASAN before the fix). Every
+ * strategy is run; only kthread has an owner to hold.
+ */
+static void teardown_killed_request(struct kunit *test)
+{
+	struct cacheproxy_config cfg;
+	struct cacheproxy_cache *cache;
+	struct lone_waiter *w;
+	struct task_struct *t;
+
+	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	cacheproxy_kunit_config(test, &cfg);
+	/* Destroyed by the test itself, while the request is queued. */
+	cache = cacheproxy_cache_create(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, cache);
+	cacheproxy_test_hold_owner(cache, true);
+	cacheproxy_test_gate_loads(cache, true);
+
+	t = lone_waiter_start(test, w, cache, "slow-killed");
+	msleep(20);
+	send_sig(SIGKILL, t, 1);
+	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(w));
+	KUNIT_EXPECT_TRUE(test, w->ret == -EINTR || w->ret == -ERESTARTSYS);
+
+	cacheproxy_cache_destroy(cache);
+	kthread_stop(t);
+}
+
+/*
+ * Invalidating one key does not throw away another key's load in flight:
+ * the load of "a" still caches its value.
+ */
+static void invalidate_other_inflight(struct kunit *test)
+{
+	struct cacheproxy_config cfg;
+	struct cacheproxy_cache *cache;
+	struct cacheproxy_stats st;
+	struct lone_waiter *w;
+	struct task_struct *t;
+	u64 first = 0, second = 0;
+	bool ok;
+
+	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	cacheproxy_kunit_config(test, &cfg);
+	cache = cacheproxy_kunit_cache(test, &cfg);
+
+	cacheproxy_test_gate_loads(cache, true);
+	t = lone_waiter_start(test, w, cache, "a");
+	ok = cacheproxy_kunit_wait_misses(cache, 1, 1, &st);
+	KUNIT_EXPECT_TRUE_MSG(test, ok, "misses %llu, loads_started %llu",
+			      st.misses, st.loads_started);
+	KUNIT_EXPECT_EQ(test, cacheproxy_invalidate(cache, "other", 5), 0);
+	cacheproxy_test_gate_loads(cache, false);
+	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(w));
+	kthread_stop(t);
+	KUNIT_ASSERT_EQ(test, w->ret, 0);
+	ok = cacheproxy_kunit_parse_value("a", w->val, w->val_len, &first);
+	KUNIT_EXPECT_TRUE(test, ok);
+
+	KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_quiesce(cache, &st));
+	KUNIT_EXPECT_EQ(test, st.entries, 1);
+	KUNIT_ASSERT_EQ(test, cacheproxy_kunit_get(test, cache, "a", &second),
+			0);
+	KUNIT_EXPECT_EQ(test, second, first);
+	cacheproxy_kunit_stats(cache, &st);
+	KUNIT_EXPECT_EQ(test, st.loads_started, 1);
+	KUNIT_EXPECT_EQ(test, st.hits, 1);
+}
+
+/*
+ * A gauge summed while it moves can see a decrement without its increment;
+ * it must read 0, not 2^64 - 1.
+ */
+static void gauge_never_negative(struct kunit *test)
+{
+	struct cacheproxy_counters c;
+	struct cacheproxy_stats *st;
+
+	st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	KUNIT_ASSERT_EQ(test, cacheproxy_counters_init(&c), 0);
+	cacheproxy_counters_dec(&c, CACHEPROXY_CTR_ENTRIES);
+	cacheproxy_counters_dec(&c, CACHEPROXY_CTR_INFLIGHT);
+	cacheproxy_counters_read(&c, st);
+	cacheproxy_counters_uninit(&c);
+	KUNIT_EXPECT_EQ(test, st->entries, 0);
+	KUNIT_EXPECT_EQ(test, st->inflight, 0);
+}
+
+/*
+ * Readers that hit every entry non-stop (played by the sticky test hook:
+ * CLOCK finds each bit set again right after clearing it) cannot keep the
+ * eviction sweep going forever: inserts into a full table still evict.
+ */
+static void eviction_under_sticky_refs(struct kunit *test)
+{
+	struct cacheproxy_config cfg;
+	struct cacheproxy_cache *cache;
+	struct cacheproxy_stats st;
+	char key[8];
+	unsigned int i;
+	u64 seq;
+
+	cacheproxy_kunit_config(test, &cfg);
+	cfg.capacity = 2;
+	cfg.shards = 1;
+	cache = cacheproxy_kunit_cache(test, &cfg);
+	cacheproxy_test_sticky_refs(cache, true);
+	for (i = 0; i < 6; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		KUNIT_ASSERT_EQ(test, cacheproxy_kunit_get(test, cache, key,
+							   &seq), 0);
+		/* A hit: the entry is referenced. */
+		KUNIT_ASSERT_EQ(test, cacheproxy_kunit_get(test, cache, key,
+							   &seq), 0);
+	}
+	cacheproxy_test_sticky_refs(cache, false);
+	KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_quiesce(cache, &st));
+	KUNIT_EXPECT_LE(test, st.entries, 2);
+	KUNIT_EXPECT_EQ(test, st.evictions, 4);
+}
+
+/*
+ * At most max_inflight flights are alive: a miss that needs one more fails
+ * at once with -EAGAIN (counted as refused) instead of holding memory.
+ */
+static void flight_bound(struct kunit *test)
+{
+	struct cacheproxy_config cfg;
+	struct cacheproxy_cache *cache;
+	struct cacheproxy_stats st;
+	struct lone_waiter *w;
+	struct task_struct *ta, *tb;
+	size_t len;
+	char val[CACHEPROXY_KUNIT_VAL_SIZE];
+	u64 seq;
+	bool ok;
+
+	w = kunit_kcalloc(test, 2, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	cacheproxy_kunit_config(test, &cfg);
+	cfg.max_inflight = 2;
+	cache = cacheproxy_kunit_cache(test, &cfg);
+
+	cacheproxy_test_gate_loads(cache, true);
+	ta = lone_waiter_start(test, &w[0], cache, "a");
+	tb = lone_waiter_start(test, &w[1], cache, "b");
+	ok = cacheproxy_kunit_wait_misses(cache, 2, 2, &st);
+	KUNIT_EXPECT_TRUE_MSG(test, ok, "misses %llu, loads_started %llu",
+			      st.misses, st.loads_started);
+	KUNIT_EXPECT_EQ(test, cacheproxy_lookup(cache, "c", 1, val, sizeof(val),
+						&len), -EAGAIN);
+	cacheproxy_kunit_stats(cache, &st);
+	KUNIT_EXPECT_EQ(test, st.refused, 1);
+	KUNIT_EXPECT_EQ(test, st.loads_started, 2);
+	KUNIT_EXPECT_EQ(test, st.misses, st.loads_started + st.coalesced +
+					 st.nomem + st.refused);
+
+	cacheproxy_test_gate_loads(cache, false);
+	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(&w[0]));
+	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(&w[1]));
+	kthread_stop(ta);
+	kthread_stop(tb);
+	KUNIT_EXPECT_EQ(test, w[0].ret, 0);
+	KUNIT_EXPECT_EQ(test, w[1].ret, 0);
+	/* Room again once the loads are done. */
+	KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_quiesce(cache, &st));
+	KUNIT_EXPECT_EQ(test, cacheproxy_kunit_get(test, cache, "c", &seq), 0);
+}
+
+/*
+ * Shutting the cache down (the first stage of an unload) answers a caller
+ * waiting for a load at once with -ESHUTDOWN, fails new misses the same
+ * way, and still answers hits.
+ */
+static void shutdown_answers_waiters(struct kunit *test)
+{
+	struct cacheproxy_config cfg;
+	struct cacheproxy_cache *cache;
+	struct cacheproxy_stats st;
+	char val[CACHEPROXY_KUNIT_VAL_SIZE];
+	struct lone_waiter *w;
+	struct task_struct *t;
+	size_t len;
+	u64 seq;
+	bool ok;
+
+	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	cacheproxy_kunit_config(test, &cfg);
+	cache = cacheproxy_kunit_cache(test, &cfg);
+	KUNIT_ASSERT_EQ(test, cacheproxy_kunit_get(test, cache, "cached", &seq),
+			0);
+
+	cacheproxy_test_gate_loads(cache, true);
+	t = lone_waiter_start(test, w, cache, "slow-waiting");
+	ok = cacheproxy_kunit_wait_misses(cache, 2, 2, &st);
+	KUNIT_EXPECT_TRUE(test, ok);
+	cacheproxy_cache_shutdown(cache);
+	/* The gate stays closed: only the shutdown can end this wait. */
+	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(w));
+	kthread_stop(t);
+	KUNIT_EXPECT_EQ(test, w->ret, -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, cacheproxy_lookup(cache, "new", 3, val,
+						sizeof(val), &len),
+			-ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, cacheproxy_lookup(cache, "cached", 6, val,
+						sizeof(val), &len), 0);
+}
+
+/* A handled signal ends a wait at once; the load goes on for the others. */
+static void signal_ends_wait(struct kunit *test)
+{
+	struct cacheproxy_config cfg;
+	struct cacheproxy_cache *cache;
+	struct cacheproxy_stats st;
+	struct lone_waiter *w;
+	struct task_struct *t;
+	u64 seq;
+	bool ok;
+
+	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	cacheproxy_kunit_config(test, &cfg);
+	cache = cacheproxy_kunit_cache(test, &cfg);
+
+	cacheproxy_test_gate_loads(cache, true);
+	t = lone_waiter_start(test, w, cache, "sig");
+	ok = cacheproxy_kunit_wait_misses(cache, 1, 1, &st);
+	KUNIT_EXPECT_TRUE(test, ok);
+	send_sig(SIGUSR1, t, 1);
+	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(w));
+	kthread_stop(t);
+	KUNIT_EXPECT_EQ(test, w->ret, -ERESTARTSYS);
+	cacheproxy_test_gate_loads(cache, false);
+	/* The abandoned load still lands. */
+	KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_quiesce(cache, &st));
+	KUNIT_EXPECT_EQ(test, st.entries, 1);
+	KUNIT_EXPECT_EQ(test, cacheproxy_kunit_get(test, cache, "sig", &seq),
+			0);
+	cacheproxy_kunit_stats(cache, &st);
+	KUNIT_EXPECT_EQ(test, st.loads_started, 1);
+}
+
+/*
+ * The dump prints every entry once, with the bytes of a key that would
+ * break the line's fields escaped in octal.
+ */
+static void entries_dump_escaped(struct kunit *test)
+{
+	static const char key[] = "a b\\c\t\001";
+	struct cacheproxy_config cfg;
+	struct cacheproxy_cache *cache;
+	struct seq_file *m;
+	unsigned long i, n;
+	char val[CACHEPROXY_KUNIT_VAL_SIZE];
+	size_t len;
+
+	cacheproxy_kunit_config(test, &cfg);
+	cache = cacheproxy_kunit_cache(test, &cfg);
+	KUNIT_ASSERT_EQ(test, cacheproxy_lookup(cache, key, strlen(key), val,
+						sizeof(val), &len), 0);
+	KUNIT_ASSERT_EQ(test, cacheproxy_lookup(cache, "plain", 5, val,
+						sizeof(val), &len), 0);
+
+	m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	m->size = PAGE_SIZE;
+	m->buf = kunit_kzalloc(test, m->size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m->buf);
+	n = cacheproxy_entries_chunks(cache);
+	KUNIT_EXPECT_GT(test, n, 0);
+	for (i = 0; i < n; i++)
+		cacheproxy_show_entries(cache, m, i);
+	KUNIT_ASSERT_LT(test, m->count, m->size);
+	m->buf[m->count] = '\0';
+	KUNIT_EXPECT_NOT_NULL(test, strstr(m->buf, "a\\040b\\134c\\011\\001 value "));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(m->buf, "plain value "));
+	KUNIT_EXPECT_EQ(test, (int)strlen(m->buf), (int)m->count);
+}
+
+static struct kunit_case cacheproxy_harden_cases[] = {
+	KUNIT_CASE_PARAM(teardown_killed_request, cacheproxy_kunit_strategies),
+	KUNIT_CASE_PARAM(invalidate_other_inflight, cacheproxy_kunit_strategies),
+	KUNIT_CASE_PARAM(flight_bound, cacheproxy_kunit_strategies),
+	KUNIT_CASE_PARAM(shutdown_answers_waiters, cacheproxy_kunit_strategies),
+	KUNIT_CASE_PARAM(signal_ends_wait, cacheproxy_kunit_strategies),
+	KUNIT_CASE_PARAM(entries_dump_escaped, cacheproxy_kunit_strategies),
+	KUNIT_CASE(gauge_never_negative),
+	KUNIT_CASE_PARAM(eviction_under_sticky_refs,
+			 cacheproxy_kunit_strategies),
+	{}
+};
+
+static struct kunit_suite cacheproxy_harden_suite = {
+	.name = "cacheproxy_harden",
+	.test_cases = cacheproxy_harden_cases,
+};
+
+kunit_test_suite(cacheproxy_harden_suite);

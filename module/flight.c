@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Flights and flight sets (see flight.h). Flights come from a slab cache of
+ * their own, "cacheproxy_flight", and each cache holds at most max_inflight
+ * of them: a caller that would need one more fails with -EAGAIN at once,
+ * so no caller, killed or not, can make the kernel hold more.
+ */
+#include <linux/atomic.h>
+#include <linux/err.h>
+#include <linux/hash.h>
+#include <linux/lockdep.h>
+#include <linux/log2.h>
+#include <linux/minmax.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "entry.h"
+#include "fault.h"
+#include "flight.h"
+#include "strategy.h"
+#include "table.h"
+
+/* Buckets of the largest flight set. */
+#define FLIGHT_SET_BITS_MAX	12
+
+static struct kmem_cache *flight_slab;
+
+int cacheproxy_flight_slab_init(void)
+{
+	flight_slab = KMEM_CACHE(cacheproxy_flight, SLAB_ACCOUNT);
+	return flight_slab ? 0 : -ENOMEM;
+}
+
+/* Every flight was freed: caches free theirs before they are destroyed. */
+void cacheproxy_flight_slab_uninit(void)
+{
+	kmem_cache_destroy(flight_slab);
+	flight_slab = NULL;
+}
+
+/**
+ * cacheproxy_flight_alloc - a new flight for a miss of @k
+ * @cache:	the cache; the flight takes one of its max_inflight slots
+ * @k:		the key, copied into the flight
+ * @in_owner:	allocated by the kthread owner, not in the caller's task:
+ *		the module's fault point stands in for failslab
+ *
+ * Return: the flight, holding the caller's reference and not registered
+ * anywhere; ERR_PTR(-EAGAIN) when max_inflight flights are alive,
+ * -ESHUTDOWN once the cache is being destroyed, -ENOMEM.
+ */
+struct cacheproxy_flight *cacheproxy_flight_alloc(struct cacheproxy_cache *cache,
+						  const struct cacheproxy_key_ref *k,
+						  bool in_owner)
+{
+	struct cacheproxy_flight *f;
+
+	if (cacheproxy_cache_stopping(cache))
+		return ERR_PTR(-ESHUTDOWN);
+	if (!atomic_add_unless(&cache->flights, 1, cache->cfg.max_inflight))
+		return ERR_PTR(-EAGAIN);
+	if (in_owner && cacheproxy_fault_alloc(sizeof(*f)))
+		f = NULL;
+	else
+		f = kmem_cache_alloc(flight_slab, GFP_KERNEL_ACCOUNT);
+	if (!f) {
+		atomic_dec(&cache->flights);
+		return ERR_PTR(-ENOMEM);
+	}
+	INIT_HLIST_NODE(&f->node);
+	refcount_set(&f->ref, 1);
+	init_completion(&f->done);
+	f->cache = cache;
+	f->home = NULL;
+	f->stale = false;
+	memcpy(f->key, k->key, k->len);
+	cacheproxy_load_init(&f->load, f->key, k->len, k->hash);
+	return f;
+}
+
+/*
+ * Counts the lookup whose cacheproxy_flight_alloc() failed with @err (a
+ * miss that started no load: nomem or refused) and returns @err.
+ */
+int cacheproxy_flight_alloc_failed(struct cacheproxy_cache *cache, int err)
+{
+	cacheproxy_count_lookup(cache, err == -ENOMEM ? CACHEPROXY_NOMEM :
+							CACHEPROXY_REFUSED);
+	return err;
+}
+
+/* Drops a reference; the last one frees the flight and its slot. */
+void cacheproxy_flight_put(struct cacheproxy_flight *f)
+{
+	struct cacheproxy_cache *cache = f->cache;
+
+	if (!refcount_dec_and_test(&f->ref))
+		return;
+	cacheproxy_entry_put(f->load.entry);
+	kmem_cache_free(flight_slab, f);
+	atomic_dec(&cache->flights);
+}
+
+/*
+ * Starts the load of @f; the load holds a reference until @done calls
+ * cacheproxy_flight_finish().
+ */
+void cacheproxy_flight_start(struct cacheproxy_flight *f,
+			     void (*done)(struct cacheproxy_load *load))
+{
+	cacheproxy_flight_get(f);
+	cacheproxy_loader_queue(&f->cache->loader, &f->load, done);
+}
+
+/**
+ * cacheproxy_flight_wait - wait for the result of @f and take a copy
+ * @f:		the flight; the caller holds a reference (and keeps it)
+ * @val:	buffer for the value
+ * @val_size:	its size
+ * @val_len:	out: the value's length
+ *
+ * Sleeps interruptibly and freezably: a frozen caller does not hold up
+ * suspend or the cgroup freezer, and a signal, handled or fatal, ends the
+ * wait at once; the load goes on for the other waiters.
+ *
+ * Return: as cacheproxy_lookup(); -ERESTARTSYS when a signal came first
+ * (the system call is restarted if its handler asked for it, and the
+ * restarted lookup joins the load still in flight where the strategy
+ * joins flights; otherwise the caller gets EINTR).
+ */
+int cacheproxy_flight_wait(struct cacheproxy_flight *f, char *val,
+			   size_t val_size, size_t *val_len)
+{
+	int ret;
+
+	ret = wait_for_completion_state(&f->done,
+					TASK_INTERRUPTIBLE | TASK_FREEZABLE);
+	if (ret)
+		return ret;
+	if (f->load.entry)
+		return cacheproxy_entry_copy(f->load.entry, val, val_size,
+					     val_len);
+	return f->load.err;
+}
+
+/*
+ * Answers the waiters of @f, never started and already unregistered, with
+ * @e (a reference handed over): a leader's second look found the key
+ * cached after all.
+ */
+void cacheproxy_flight_answer(struct cacheproxy_flight *f,
+			      struct cacheproxy_entry *e)
+{
+	f->load.entry = e;
+	f->load.err = e->err;
+	complete_all(&f->done);
+}
+
+/*
+ * The done callback's step under the owner of @t: caches the result of @f
+ * in @t unless @f went stale. The caller also serialises @f's flight set
+ * (the same lock), or orders itself after the invalidation that made @f
+ * stale by taking @t's lock after it (singleflight).
+ */
+void cacheproxy_flight_land(struct cacheproxy_flight *f,
+			    struct cacheproxy_table *t)
+{
+	if (f->load.entry && !READ_ONCE(f->stale))
+		cacheproxy_table_insert(t, f->load.entry);
+}
+
+/* Answers every waiter of @f and drops the load's reference. */
+void cacheproxy_flight_finish(struct cacheproxy_flight *f)
+{
+	complete_all(&f->done);
+	cacheproxy_flight_put(f);
+}
+
+static void flight_set_assert_owned(const struct cacheproxy_flight_set *s)
+{
+	if (s->lock)
+		lockdep_assert_held(s->lock);
+	else
+		lockdep_assert(!s->owner || current == s->owner);
+}
+
+/*
+ * @size_hint: the most flights the set is expected to hold at once (about
+ * one per bucket). @lock: as for cacheproxy_table_init().
+ */
+int cacheproxy_flight_set_init(struct cacheproxy_flight_set *s,
+			       unsigned int size_hint, spinlock_t *lock)
+{
+	s->bits = clamp(order_base_2(size_hint), 1, FLIGHT_SET_BITS_MAX);
+	s->buckets = kvcalloc(1U << s->bits, sizeof(*s->buckets), GFP_KERNEL);
+	if (!s->buckets)
+		return -ENOMEM;
+	s->lock = lock;
+	s->owner = NULL;
+	return 0;
+}
+
+/* Every flight was unregistered (the loader is drained). */
+void cacheproxy_flight_set_uninit(struct cacheproxy_flight_set *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < 1U << s->bits; i++)
+		WARN_ON(!hlist_empty(&s->buckets[i]));
+	kvfree(s->buckets);
+	s->buckets = NULL;
+}
+
+static struct hlist_head *flight_bucket(const struct cacheproxy_flight_set *s,
+					u32 hash)
+{
+	return &s->buckets[hash_32(hash, s->bits)];
+}
+
+static bool flight_matches(const struct cacheproxy_flight *f,
+			   const struct cacheproxy_key_ref *k)
+{
+	return cacheproxy_key_equal(f->key, f->load.key_len, f->load.hash,
+				    k->key, k->len, k->hash);
+}
+
+/* Returns a registered flight of @k (borrowed), or NULL. */
+struct cacheproxy_flight *
+cacheproxy_flight_find(struct cacheproxy_flight_set *s,
+		       const struct cacheproxy_key_ref *k)
+{
+	struct cacheproxy_flight *f;
+
+	flight_set_assert_owned(s);
+	hlist_for_each_entry(f, flight_bucket(s, k->hash), node) {
+		if (flight_matches(f, k))
+			return f;
+	}
+	return NULL;
+}
+
+void cacheproxy_flight_register(struct cacheproxy_flight_set *s,
+				struct cacheproxy_flight *f)
+{
+	flight_set_assert_owned(s);
+	hlist_add_head(&f->node, flight_bucket(s, f->load.hash));
+}
+
+/* Unregisters @f unless invalidate or flush already did. */
+void cacheproxy_flight_unregister(struct cacheproxy_flight_set *s,
+				  struct cacheproxy_flight *f)
+{
+	flight_set_assert_owned(s);
+	if (!hlist_unhashed(&f->node))
+		hlist_del_init(&f->node);
+}
+
+static void flight_detach(struct cacheproxy_flight *f)
+{
+	WRITE_ONCE(f->stale, true);
+	hlist_del_init(&f->node);
+}
+
+/* Makes every registered flight of @k stale and unregisters it. */
+void cacheproxy_flight_set_invalidate(struct cacheproxy_flight_set *s,
+				      const struct cacheproxy_key_ref *k)
+{
+	struct cacheproxy_flight *f;
+	struct hlist_node *tmp;
+
+	flight_set_assert_owned(s);
+	hlist_for_each_entry_safe(f, tmp, flight_bucket(s, k->hash), node) {
+		if (flight_matches(f, k))
+			flight_detach(f);
+	}
+}
+
+/*
+ * Makes every registered flight stale and unregisters it: bounded work,
+ * the set holds at most max_inflight flights.
+ */
+void cacheproxy_flight_set_flush(struct cacheproxy_flight_set *s)
+{
+	struct cacheproxy_flight *f;
+	struct hlist_node *tmp;
+	unsigned int i;
+
+	flight_set_assert_owned(s);
+	for (i = 0; i < 1U << s->bits; i++)
+		hlist_for_each_entry_safe(f, tmp, &s->buckets[i], node)
+			flight_detach(f);
+}
