@@ -22,6 +22,7 @@
 /**
  * struct lone_waiter - one lookup in a thread of its own, killable
  * @cache:	the cache
+ * @task:	the thread, until lone_waiter_stop()
  * @key:	what it looks up
  * @started:	set just before the lookup
  * @done:	completed when the lookup returned
@@ -31,6 +32,7 @@
  */
 struct lone_waiter {
 	struct cacheproxy_cache *cache;
+	struct task_struct *task;
 	const char *key;
 	bool started;
 	struct completion done;
@@ -57,6 +59,25 @@ static int lone_waiter_thread(void *data)
 	return 0;
 }
 
+/*
+ * Ends the waiter's lookup if it still waits (the gate opens, SIGKILL ends
+ * the wait) and stops the thread. Idempotent; also run when the case ends,
+ * before the cache is destroyed, so that a failed assertion leaves no
+ * thread behind.
+ */
+static void lone_waiter_stop(struct lone_waiter *w)
+{
+	if (!w->task)
+		return;
+	cacheproxy_test_gate_loads(w->cache, false);
+	send_sig(SIGKILL, w->task, 1);
+	kthread_stop(w->task);
+	w->task = NULL;
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(lone_waiter_stop_action, lone_waiter_stop,
+			    struct lone_waiter *);
+
 static struct task_struct *lone_waiter_start(struct kunit *test,
 					     struct lone_waiter *w,
 					     struct cacheproxy_cache *cache,
@@ -71,6 +92,11 @@ static struct task_struct *lone_waiter_start(struct kunit *test,
 	init_completion(&w->done);
 	t = kthread_run(lone_waiter_thread, w, "cacheproxy_kunit_w");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	w->task = t;
+	/* Registered after the cache's destroy action: runs before it. */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							lone_waiter_stop_action,
+							w), 0);
 	for (ms = 0; !READ_ONCE(w->started) && ms < CACHEPROXY_KUNIT_WAIT_MS;
 	     ms += 20)
 		msleep(20);
@@ -102,9 +128,7 @@ static void teardown_killed_request(struct kunit *test)
 	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, w);
 	cacheproxy_kunit_config(test, &cfg);
-	/* Destroyed by the test itself, while the request is queued. */
-	cache = cacheproxy_cache_create(&cfg);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, cache);
+	cache = cacheproxy_kunit_cache(test, &cfg);
 	cacheproxy_test_hold_owner(cache, true);
 	cacheproxy_test_gate_loads(cache, true);
 
@@ -112,10 +136,11 @@ static void teardown_killed_request(struct kunit *test)
 	msleep(20);
 	send_sig(SIGKILL, t, 1);
 	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(w));
-	KUNIT_EXPECT_TRUE(test, w->ret == -EINTR || w->ret == -ERESTARTSYS);
+	KUNIT_EXPECT_EQ(test, w->ret, -ERESTARTSYS);
+	lone_waiter_stop(w);
 
-	cacheproxy_cache_destroy(cache);
-	kthread_stop(t);
+	/* Destroyed now, with the killed caller's request still queued. */
+	cacheproxy_kunit_cache_destroy(test, cache);
 }
 
 /*
@@ -128,7 +153,6 @@ static void invalidate_other_inflight(struct kunit *test)
 	struct cacheproxy_cache *cache;
 	struct cacheproxy_stats st;
 	struct lone_waiter *w;
-	struct task_struct *t;
 	u64 first = 0, second = 0;
 	bool ok;
 
@@ -138,14 +162,14 @@ static void invalidate_other_inflight(struct kunit *test)
 	cache = cacheproxy_kunit_cache(test, &cfg);
 
 	cacheproxy_test_gate_loads(cache, true);
-	t = lone_waiter_start(test, w, cache, "a");
+	lone_waiter_start(test, w, cache, "a");
 	ok = cacheproxy_kunit_wait_misses(cache, 1, 1, &st);
 	KUNIT_EXPECT_TRUE_MSG(test, ok, "misses %llu, loads_started %llu",
 			      st.misses, st.loads_started);
 	KUNIT_EXPECT_EQ(test, cacheproxy_invalidate(cache, "other", 5), 0);
 	cacheproxy_test_gate_loads(cache, false);
 	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(w));
-	kthread_stop(t);
+	lone_waiter_stop(w);
 	KUNIT_ASSERT_EQ(test, w->ret, 0);
 	ok = cacheproxy_kunit_parse_value("a", w->val, w->val_len, &first);
 	KUNIT_EXPECT_TRUE(test, ok);
@@ -223,26 +247,25 @@ static void flight_bound(struct kunit *test)
 	struct cacheproxy_cache *cache;
 	struct cacheproxy_stats st;
 	struct lone_waiter *w;
-	struct task_struct *ta, *tb;
-	size_t len;
-	char val[CACHEPROXY_KUNIT_VAL_SIZE];
 	u64 seq;
 	bool ok;
 
-	w = kunit_kcalloc(test, 2, sizeof(*w), GFP_KERNEL);
+	w = kunit_kcalloc(test, 3, sizeof(*w), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, w);
 	cacheproxy_kunit_config(test, &cfg);
 	cfg.max_inflight = 2;
 	cache = cacheproxy_kunit_cache(test, &cfg);
 
 	cacheproxy_test_gate_loads(cache, true);
-	ta = lone_waiter_start(test, &w[0], cache, "a");
-	tb = lone_waiter_start(test, &w[1], cache, "b");
+	lone_waiter_start(test, &w[0], cache, "a");
+	lone_waiter_start(test, &w[1], cache, "b");
 	ok = cacheproxy_kunit_wait_misses(cache, 2, 2, &st);
 	KUNIT_EXPECT_TRUE_MSG(test, ok, "misses %llu, loads_started %llu",
 			      st.misses, st.loads_started);
-	KUNIT_EXPECT_EQ(test, cacheproxy_lookup(cache, "c", 1, val, sizeof(val),
-						&len), -EAGAIN);
+	/* The gate is still closed: only the bound can end this lookup. */
+	lone_waiter_start(test, &w[2], cache, "c");
+	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(&w[2]));
+	KUNIT_EXPECT_EQ(test, w[2].ret, -EAGAIN);
 	cacheproxy_kunit_stats(cache, &st);
 	KUNIT_EXPECT_EQ(test, st.refused, 1);
 	KUNIT_EXPECT_EQ(test, st.loads_started, 2);
@@ -252,8 +275,6 @@ static void flight_bound(struct kunit *test)
 	cacheproxy_test_gate_loads(cache, false);
 	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(&w[0]));
 	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(&w[1]));
-	kthread_stop(ta);
-	kthread_stop(tb);
 	KUNIT_EXPECT_EQ(test, w[0].ret, 0);
 	KUNIT_EXPECT_EQ(test, w[1].ret, 0);
 	/* Room again once the loads are done. */
@@ -273,7 +294,6 @@ static void shutdown_answers_waiters(struct kunit *test)
 	struct cacheproxy_stats st;
 	char val[CACHEPROXY_KUNIT_VAL_SIZE];
 	struct lone_waiter *w;
-	struct task_struct *t;
 	size_t len;
 	u64 seq;
 	bool ok;
@@ -286,13 +306,13 @@ static void shutdown_answers_waiters(struct kunit *test)
 			0);
 
 	cacheproxy_test_gate_loads(cache, true);
-	t = lone_waiter_start(test, w, cache, "slow-waiting");
+	lone_waiter_start(test, w, cache, "slow-waiting");
 	ok = cacheproxy_kunit_wait_misses(cache, 2, 2, &st);
 	KUNIT_EXPECT_TRUE(test, ok);
 	cacheproxy_cache_shutdown(cache);
 	/* The gate stays closed: only the shutdown can end this wait. */
 	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(w));
-	kthread_stop(t);
+	lone_waiter_stop(w);
 	KUNIT_EXPECT_EQ(test, w->ret, -ESHUTDOWN);
 	KUNIT_EXPECT_EQ(test, cacheproxy_lookup(cache, "new", 3, val,
 						sizeof(val), &len),
@@ -323,16 +343,18 @@ static void signal_ends_wait(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ok);
 	send_sig(SIGUSR1, t, 1);
 	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(w));
-	kthread_stop(t);
 	KUNIT_EXPECT_EQ(test, w->ret, -ERESTARTSYS);
-	cacheproxy_test_gate_loads(cache, false);
-	/* The abandoned load still lands. */
+	lone_waiter_stop(w);
+	/*
+	 * The abandoned load still lands: the next lookup waits for it or
+	 * hits (kthread: queued behind the load-done message), never loads.
+	 */
 	KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_quiesce(cache, &st));
-	KUNIT_EXPECT_EQ(test, st.entries, 1);
 	KUNIT_EXPECT_EQ(test, cacheproxy_kunit_get(test, cache, "sig", &seq),
 			0);
 	cacheproxy_kunit_stats(cache, &st);
 	KUNIT_EXPECT_EQ(test, st.loads_started, 1);
+	KUNIT_EXPECT_EQ(test, st.entries, 1);
 }
 
 /*

@@ -78,6 +78,12 @@ struct cacheproxy_cache *cacheproxy_kunit_cache(struct kunit *test,
 	return cache;
 }
 
+void cacheproxy_kunit_cache_destroy(struct kunit *test,
+				    struct cacheproxy_cache *cache)
+{
+	kunit_release_action(test, cache_destroy_action, cache);
+}
+
 bool cacheproxy_kunit_parse_value(const char *key, const char *val,
 				  size_t len, u64 *seq)
 {

@@ -46,6 +46,10 @@ void cacheproxy_kunit_config(struct kunit *test,
 struct cacheproxy_cache *cacheproxy_kunit_cache(struct kunit *test,
 						const struct cacheproxy_config *cfg);
 
+/* Destroys @cache, made by cacheproxy_kunit_cache(), now. */
+void cacheproxy_kunit_cache_destroy(struct kunit *test,
+				    struct cacheproxy_cache *cache);
+
 /*
  * Returns true when @val (@len bytes, not NUL-terminated) is "@key:N" with
  * N a decimal number >= 1 without leading zeros, and stores N in @seq.

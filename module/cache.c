@@ -149,8 +149,8 @@ EXPORT_SYMBOL_IF_KUNIT(cacheproxy_cache_shutdown);
  * (kthread) messages behind. The stages:
  * 1. shut down (cacheproxy_cache_shutdown()): no load waits any more;
  * 2. the strategy quiesces: the kthread owner handles every message still
- *    queued (a killed caller's lookup among them) now, while the loader
- *    still takes loads (they fail at once), never after stage 3;
+ *    queued (a killed caller's lookup among them: it starts no flight, the
+ *    cache is stopping) now, never after stage 3;
  * 3. drain the loader: every done callback has returned, so every waiter
  *    was answered and no flight is referenced by a load any more;
  * 4. the strategy tears itself down and frees its table; every flight is

@@ -23,7 +23,6 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 
 #include "cache.h"
 #include "chardev.h"
@@ -72,16 +71,18 @@ static int get_one(u64 ukey, u32 key_len, u64 uval, u32 value_size,
 }
 
 /*
- * Reads the struct of @cmd, of the size the caller knows (at least @min,
- * else -EINVAL), into @arg of @size bytes as copy_struct_from_user() does.
+ * Reads the struct of @cmd, of the size encoded in it, into @arg of @size
+ * bytes as copy_struct_from_user() does: a longer struct must be zero
+ * beyond @size (-E2BIG). Every struct is still at its first version, so
+ * a shorter one is not the command (-ENOTTY).
  */
 static int arg_from_user(void *arg, size_t size, unsigned int cmd,
-			 void __user *uarg, size_t min)
+			 void __user *uarg)
 {
 	size_t usize = _IOC_SIZE(cmd);
 
-	if (usize < min)
-		return -EINVAL;
+	if (usize < size)
+		return -ENOTTY;
 	return copy_struct_from_user(arg, size, uarg, usize);
 }
 
@@ -90,7 +91,7 @@ static long ioc_get(unsigned int cmd, struct cacheproxy_get __user *uarg)
 	struct cacheproxy_get arg;
 	int ret;
 
-	ret = arg_from_user(&arg, sizeof(arg), cmd, uarg, sizeof(arg));
+	ret = arg_from_user(&arg, sizeof(arg), cmd, uarg);
 	if (ret)
 		return ret;
 	if (arg.flags || arg.reserved)
@@ -104,76 +105,45 @@ static long ioc_get(unsigned int cmd, struct cacheproxy_get __user *uarg)
 	return ret;
 }
 
-/* The item size a GET_BATCH caller uses, or 0 when it is not one we know. */
-static size_t batch_item_size(u32 item_size)
-{
-	switch (item_size) {
-	case 0:
-	case CACHEPROXY_BATCH_ITEM_SIZE_V1:
-		return CACHEPROXY_BATCH_ITEM_SIZE_V1;
-	case sizeof(struct cacheproxy_batch_item):
-		return item_size;
-	default:
-		return 0;
-	}
-}
-
 /*
- * The items are copied in whole (charged to the caller's memory cgroup),
- * looked up one by one into an item of the current layout, and copied
- * back in the caller's layout.
+ * The items are read one by one in the caller's layout (item_size bytes,
+ * the part beyond ours zero) and only their out fields are written back,
+ * so nothing proportional to the batch is allocated or copied twice.
  */
-static long ioc_get_batch(struct cacheproxy_get_batch __user *uarg)
+static long ioc_get_batch(unsigned int cmd,
+			  struct cacheproxy_get_batch __user *uarg)
 {
+	struct cacheproxy_batch_item __user *uit;
 	struct cacheproxy_batch_item it;
 	struct cacheproxy_get_batch arg;
-	unsigned int i;
 	size_t isize;
-	void *items;
-	int ret = 0;
+	unsigned int i;
+	int ret;
 
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
-		return -EFAULT;
-	isize = batch_item_size(arg.item_size);
-	if (arg.flags || arg.reserved || !isize || !arg.count ||
-	    arg.count > CACHEPROXY_BATCH_MAX)
+	ret = arg_from_user(&arg, sizeof(arg), cmd, uarg);
+	if (ret)
+		return ret;
+	isize = arg.item_size ? arg.item_size : sizeof(it);
+	if (arg.flags || arg.reserved || !arg.count ||
+	    arg.count > CACHEPROXY_BATCH_MAX || isize < sizeof(it) ||
+	    isize > CACHEPROXY_BATCH_ITEM_SIZE_MAX || isize % 8)
 		return -EINVAL;
-	items = kvmalloc_array(arg.count, isize, GFP_KERNEL_ACCOUNT);
-	if (!items)
-		return -ENOMEM;
-	if (copy_from_user(items, u64_to_user_ptr(arg.items),
-			   array_size(arg.count, isize))) {
-		ret = -EFAULT;
-		goto out;
-	}
-	/* Reserved fields are checked before any lookup. */
 	for (i = 0; i < arg.count; i++) {
-		memset(&it, 0, sizeof(it));
-		memcpy(&it, items + i * isize, isize);
-		if (it.flags || it.reserved) {
-			ret = -EINVAL;
-			goto out;
-		}
-	}
-	for (i = 0; i < arg.count; i++) {
-		memset(&it, 0, sizeof(it));
-		memcpy(&it, items + i * isize, isize);
+		uit = u64_to_user_ptr(arg.items + (u64)i * isize);
+		ret = copy_struct_from_user(&it, sizeof(it), uit, isize);
+		if (ret)
+			return ret;
 		it.value_len = 0;
 		it.status = get_one(it.key, it.key_len, it.value,
 				    it.value_size, &it.value_len);
 		/* Failures of the call, not of the key. */
-		if (it.status == -EFAULT || it.status == -ERESTARTSYS) {
-			ret = it.status;
-			goto out;
-		}
-		memcpy(items + i * isize, &it, isize);
+		if (it.status == -EFAULT || it.status == -ERESTARTSYS)
+			return it.status;
+		if (put_user(it.value_len, &uit->value_len) ||
+		    put_user(it.status, &uit->status))
+			return -EFAULT;
 	}
-	if (copy_to_user(u64_to_user_ptr(arg.items), items,
-			 array_size(arg.count, isize)))
-		ret = -EFAULT;
-out:
-	kvfree(items);
-	return ret;
+	return 0;
 }
 
 static long ioc_invalidate(unsigned int cmd, struct cacheproxy_key __user *uarg)
@@ -182,7 +152,7 @@ static long ioc_invalidate(unsigned int cmd, struct cacheproxy_key __user *uarg)
 	struct cacheproxy_key arg;
 	int ret;
 
-	ret = arg_from_user(&arg, sizeof(arg), cmd, uarg, sizeof(arg));
+	ret = arg_from_user(&arg, sizeof(arg), cmd, uarg);
 	if (ret)
 		return ret;
 	if (arg.reserved)
@@ -233,8 +203,8 @@ static long chardev_ioctl(struct file *file, unsigned int cmd,
 		return -ENOTTY;
 	if (cmd_is(cmd, CACHEPROXY_IOC_GET))
 		return ioc_get(cmd, uarg);
-	if (cmd == CACHEPROXY_IOC_GET_BATCH)
-		return ioc_get_batch(uarg);
+	if (cmd_is(cmd, CACHEPROXY_IOC_GET_BATCH))
+		return ioc_get_batch(cmd, uarg);
 	if (cmd_is(cmd, CACHEPROXY_IOC_INVALIDATE))
 		return writable ? ioc_invalidate(cmd, uarg) : -EBADF;
 	if (cmd == CACHEPROXY_IOC_FLUSH) {

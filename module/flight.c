@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Flights and flight sets (see flight.h). Flights come from a slab cache of
- * their own, "cacheproxy_flight", and each cache holds at most max_inflight
- * of them: a caller that would need one more fails with -EAGAIN at once,
- * so no caller, killed or not, can make the kernel hold more.
+ * their own, "cacheproxy_flight", always in the caller's context (charged
+ * to its memory cgroup), and each cache holds at most max_inflight of
+ * them: a caller that would need one more fails with -EAGAIN at once, so
+ * no caller, killed or not, can make the kernel hold more flights. What a
+ * flight does not bound: a kthread request message lives until the owner
+ * has handled it (the owner never waits for a load), and an abandoned
+ * flight's load still runs to its end before its slot is free again.
  */
 #include <linux/atomic.h>
 #include <linux/err.h>
@@ -16,7 +20,6 @@
 #include <linux/string.h>
 
 #include "entry.h"
-#include "fault.h"
 #include "flight.h"
 #include "strategy.h"
 #include "table.h"
@@ -28,7 +31,7 @@ static struct kmem_cache *flight_slab;
 
 int cacheproxy_flight_slab_init(void)
 {
-	flight_slab = KMEM_CACHE(cacheproxy_flight, SLAB_ACCOUNT);
+	flight_slab = KMEM_CACHE(cacheproxy_flight, 0);
 	return flight_slab ? 0 : -ENOMEM;
 }
 
@@ -43,16 +46,13 @@ void cacheproxy_flight_slab_uninit(void)
  * cacheproxy_flight_alloc - a new flight for a miss of @k
  * @cache:	the cache; the flight takes one of its max_inflight slots
  * @k:		the key, copied into the flight
- * @in_owner:	allocated by the kthread owner, not in the caller's task:
- *		the module's fault point stands in for failslab
  *
  * Return: the flight, holding the caller's reference and not registered
  * anywhere; ERR_PTR(-EAGAIN) when max_inflight flights are alive,
  * -ESHUTDOWN once the cache is being destroyed, -ENOMEM.
  */
 struct cacheproxy_flight *cacheproxy_flight_alloc(struct cacheproxy_cache *cache,
-						  const struct cacheproxy_key_ref *k,
-						  bool in_owner)
+						  const struct cacheproxy_key_ref *k)
 {
 	struct cacheproxy_flight *f;
 
@@ -60,10 +60,7 @@ struct cacheproxy_flight *cacheproxy_flight_alloc(struct cacheproxy_cache *cache
 		return ERR_PTR(-ESHUTDOWN);
 	if (!atomic_add_unless(&cache->flights, 1, cache->cfg.max_inflight))
 		return ERR_PTR(-EAGAIN);
-	if (in_owner && cacheproxy_fault_alloc(sizeof(*f)))
-		f = NULL;
-	else
-		f = kmem_cache_alloc(flight_slab, GFP_KERNEL_ACCOUNT);
+	f = kmem_cache_alloc(flight_slab, GFP_KERNEL_ACCOUNT);
 	if (!f) {
 		atomic_dec(&cache->flights);
 		return ERR_PTR(-ENOMEM);
@@ -120,22 +117,26 @@ void cacheproxy_flight_start(struct cacheproxy_flight *f,
  * @val_size:	its size
  * @val_len:	out: the value's length
  *
- * Sleeps interruptibly and freezably: a frozen caller does not hold up
- * suspend or the cgroup freezer, and a signal, handled or fatal, ends the
- * wait at once; the load goes on for the other waiters.
+ * Sleeps interruptibly: a signal, handled or fatal, ends the wait at once
+ * and the load goes on for the other waiters. The freezers (suspend's and
+ * the cgroup freezer) wake such a sleeper with a fake signal, so the
+ * caller leaves the system call, freezes outside it holding no lock, and
+ * the call restarts when it thaws. (TASK_FREEZABLE would freeze the caller
+ * in place, but callers may hold locks here: a /proc write holds the
+ * superblock's write reference, an entries read its seq_file mutex.)
  *
- * Return: as cacheproxy_lookup(); -ERESTARTSYS when a signal came first
- * (the system call is restarted if its handler asked for it, and the
- * restarted lookup joins the load still in flight where the strategy
- * joins flights; otherwise the caller gets EINTR).
+ * Return: as cacheproxy_lookup(); -ERESTARTSYS when a signal came first:
+ * the system call is restarted after a freeze or if the signal's handler
+ * asked for it (SA_RESTART), and the restarted lookup joins the load still
+ * in flight where the strategy joins flights; otherwise the caller gets
+ * EINTR.
  */
 int cacheproxy_flight_wait(struct cacheproxy_flight *f, char *val,
 			   size_t val_size, size_t *val_len)
 {
 	int ret;
 
-	ret = wait_for_completion_state(&f->done,
-					TASK_INTERRUPTIBLE | TASK_FREEZABLE);
+	ret = wait_for_completion_interruptible(&f->done);
 	if (ret)
 		return ret;
 	if (f->load.entry)
@@ -159,13 +160,16 @@ void cacheproxy_flight_answer(struct cacheproxy_flight *f,
 
 /*
  * The done callback's step under the owner of @t: caches the result of @f
- * in @t unless @f went stale. The caller also serialises @f's flight set
- * (the same lock), or orders itself after the invalidation that made @f
- * stale by taking @t's lock after it (singleflight).
+ * in @t unless @f went stale. The stale flag is set under the flight set's
+ * owner: the same lock as @t's (spinlock, shard) or thread (kthread), or a
+ * lock taken before @t's by the invalidation (singleflight, whose
+ * invalidate then removes the entry under @t's lock).
  */
 void cacheproxy_flight_land(struct cacheproxy_flight *f,
 			    struct cacheproxy_table *t)
 {
+	if (t->lock)
+		lockdep_assert_held(t->lock);
 	if (f->load.entry && !READ_ONCE(f->stale))
 		cacheproxy_table_insert(t, f->load.entry);
 }

@@ -9,15 +9,17 @@
  * Life of a flight:
  * 1. cacheproxy_flight_alloc() in the caller's context: one reference (the
  *    caller's), counted against the cache's max_inflight (-EAGAIN beyond),
- *    charged to the caller's memory cgroup;
+ *    charged to the caller's memory cgroup (kthread's callers allocate it
+ *    when the owner asks them to);
  * 2. the strategy registers it in a flight set, under its lock, and starts
  *    its load (cacheproxy_flight_start(), which takes the load's
  *    reference);
  * 3. callers wait on it (cacheproxy_flight_wait()), each with a reference
  *    of its own; a caller that is interrupted drops its reference and
  *    returns, and the load goes on for the others;
- * 4. the load's done callback, under the strategy's lock, caches the result
- *    unless the flight went stale, and unregisters it; then
+ * 4. the load's done callback caches the result unless the flight went
+ *    stale, and unregisters it, each under the lock (or in the thread) of
+ *    the table and set it touches; then
  *    cacheproxy_flight_finish() answers every waiter and drops the load's
  *    reference. The last put frees the flight and gives its slot back.
  *
@@ -53,10 +55,10 @@ struct task_struct;
  *		up, one per waiter, one for the load while it runs
  * @done:	completed (complete_all) when the result is set
  * @cache:	the cache; its flight count holds this flight's slot
- * @home:	the strategy's: where the flight is registered (a shard)
+ * @home:	shard only: the shard the flight is registered in
  * @stale:	the result must not be cached; set under the set's lock (or
- *		by its owner) together with the unregistration, read there by
- *		the done callback
+ *		by its owner thread) together with the unregistration, read by
+ *		the done callback (cacheproxy_flight_land() says under what)
  * @post:	kthread only: the load-done message posted to the owner
  * @key:	the key (@load.key points here)
  */
@@ -93,8 +95,7 @@ int cacheproxy_flight_slab_init(void);
 void cacheproxy_flight_slab_uninit(void);
 
 struct cacheproxy_flight *cacheproxy_flight_alloc(struct cacheproxy_cache *cache,
-						  const struct cacheproxy_key_ref *k,
-						  bool in_owner);
+						  const struct cacheproxy_key_ref *k);
 int cacheproxy_flight_alloc_failed(struct cacheproxy_cache *cache, int err);
 void cacheproxy_flight_put(struct cacheproxy_flight *f);
 void cacheproxy_flight_start(struct cacheproxy_flight *f,

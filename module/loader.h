@@ -46,8 +46,9 @@ struct cacheproxy_load {
  * @wait:	where loads wait for the gate to open and long delays sleep;
  *		woken when @gate_closed or @stopping change
  * @gate_closed: test hook: loads wait before their delay while it is set
- * @stopping:	set once, when the cache is destroyed: long delays and the
- *		gate are cut short and the loads fail with -ESHUTDOWN
+ * @stopping:	set once, when the cache is shut down (the first stage of its
+ *		destruction): long delays and the gate are cut short, the
+ *		loads fail with -ESHUTDOWN, and no new flight starts
  * @delay_us:	delay of an ordinary load
  * @slow_ms:	delay of a "slow-" load
  * @counters:	where loads started, ok, failed and in flight are counted

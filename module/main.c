@@ -41,20 +41,23 @@ static int __init cacheproxy_init(void)
 	ret = cacheproxy_procfs_init(cacheproxy_main_cache);
 	if (ret)
 		goto err_procfs;
-	ret = cacheproxy_chardev_init(cacheproxy_main_cache);
-	if (ret)
-		goto err_chardev;
 	ret = cacheproxy_bench_init();
 	if (ret)
 		goto err_bench;
+	/* Last: an open device pins the module, which must not fail now. */
+	ret = cacheproxy_chardev_init(cacheproxy_main_cache);
+	if (ret)
+		goto err_chardev;
 
 	pr_info("loaded, strategy %s\n",
 		cacheproxy_strategy_name(cacheproxy_param_strategy));
 	return 0;
 
-err_bench:
-	cacheproxy_chardev_uninit();
 err_chardev:
+	cacheproxy_bench_uninit();
+err_bench:
+	/* A /proc lookup may already wait for a load: answer it first. */
+	cacheproxy_cache_shutdown(cacheproxy_main_cache);
 	cacheproxy_procfs_uninit();
 err_procfs:
 	cacheproxy_cache_destroy(cacheproxy_main_cache);
@@ -70,13 +73,15 @@ err_entry_slab:
 /*
  * The reverse of init, after a first stage: shutting the cache down answers
  * every caller waiting for a load (-ESHUTDOWN), so that removing the faces,
- * which waits for the handlers still running, does not wait for loads.
+ * which waits for the handlers still running (/proc), does not wait for
+ * loads. The device cannot have callers here: an open file pins the
+ * module, so rmmod is refused while one is open.
  */
 static void __exit cacheproxy_exit(void)
 {
 	cacheproxy_cache_shutdown(cacheproxy_main_cache);
-	cacheproxy_bench_uninit();
 	cacheproxy_chardev_uninit();
+	cacheproxy_bench_uninit();
 	cacheproxy_procfs_uninit();
 	cacheproxy_cache_destroy(cacheproxy_main_cache);
 	cacheproxy_flight_slab_uninit();

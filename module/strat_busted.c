@@ -17,7 +17,7 @@
  * than once a week.
  *
  * Everything else is right: answers are correct values or errors, results
- * are cached under the generation rule, nothing leaks and lockdep stays
+ * are cached under the stale-flight rule, nothing leaks and lockdep stays
  * quiet. The tests that must catch it are the ones that check dedup: the
  * KUnit burst cases (loads_started and the N of every caller in one burst)
  * and the torture soak's dedup phase (the same N within one burst).
@@ -91,7 +91,7 @@ static int busted_lookup(struct cacheproxy_cache *cache,
 	spin_unlock(&bc->lock);
 
 	/* THE BUG: the check above is stale by the time we register. */
-	f = cacheproxy_flight_alloc(cache, k, false);
+	f = cacheproxy_flight_alloc(cache, k);
 	if (IS_ERR(f))
 		return cacheproxy_flight_alloc_failed(cache, PTR_ERR(f));
 	cacheproxy_count_lookup(cache, CACHEPROXY_MISS);

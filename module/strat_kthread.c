@@ -10,8 +10,12 @@
  * reply slot. A lookup posts a message and sleeps on its completion. The
  * owner answers a hit at once (the reply slot receives a reference to the
  * entry; the caller copies the value). On a miss it answers with the key's
- * flight (flight.h) — joining the one registered, or creating, registering
- * and starting a new one — and the caller then sleeps on that flight, as
+ * flight (flight.h) to join, or, when none is registered, asks the caller
+ * to bring one: the caller allocates a flight in its own context (charged
+ * to its memory cgroup, bounded by max_inflight) and posts the message
+ * again with it; the owner registers and starts it (or, if the key was
+ * cached or a flight registered meanwhile, answers as before and the spare
+ * flight is dropped). Either way the caller then sleeps on the flight, as
  * in every other strategy: the reply is a future. When the load ends, the
  * loader's done callback posts the flight itself, as a load-done message,
  * back to the owner; the owner caches the result, unless an invalidate of
@@ -23,17 +27,18 @@
  * sender's and the owner's. A caller interrupted while it waits drops its
  * own and returns; the owner later answers into a message nobody waits on
  * and drops the last reference (with what the reply held). The owner never
- * blocks, so a message lives only as long as the queue ahead of it; what
- * outlives a caller is its flight, bounded by max_inflight. The other
- * messages are answered at once and their senders wait uninterruptibly, so
- * they live on the sender's stack (nothing to allocate, nothing to fail):
- * for them complete() is the owner's last access.
+ * waits for a load, so a message lives only as long as the queue ahead of
+ * it; what outlives a caller is its flight, bounded by max_inflight. The
+ * other messages are answered without waiting for a load, and their
+ * senders wait uninterruptibly, so they live on the sender's stack
+ * (nothing to allocate, nothing to fail): for them complete() is the
+ * owner's last access.
  *
  * Shutdown (unlike the Go demo's goroutine, the owner exits cleanly): once
- * the loader is stopping, the owner's new flights fail with -ESHUTDOWN;
- * teardown's quiesce stage flushes the owner's queue, so a killed caller's
- * lookup still queued is handled while loads can still be queued (and fail
- * at once), never after the loader is drained; the drain then posts every
+ * the loader is stopping, the owner starts no flight (it answers
+ * -ESHUTDOWN); teardown's quiesce stage flushes the owner's queue, so a
+ * killed caller's lookup still queued is handled before the loader is
+ * drained, never after; the drain then posts every
  * load-done message, and kthread_destroy_worker() runs them all, answering
  * every waiter, before the thread exits.
  */
@@ -89,9 +94,13 @@ enum kt_op {
  * @op:		what is asked
  * @m:		KT_SHOW: where to print; the sender waits uninterruptibly
  * @chunk:	KT_SHOW: which chunk of the table
+ * @spare:	KT_LOOKUP: a flight the sender allocated, for the owner to
+ *		register when the key has none (the owner takes it over)
  * @entry:	reply: a reference to the entry found, or NULL
  * @flight:	reply: a reference to the flight to wait on, or NULL
- * @err:	reply: the error when both are NULL
+ * @need_flight: reply: no flight is registered for the key; post again
+ *		with @spare set
+ * @err:	reply: the error when nothing else is set
  * @k:		KT_LOOKUP, KT_INVALIDATE: the key; for KT_LOOKUP its bytes
  *		point to @key_buf, which outlives an interrupted sender
  * @key_buf:	KT_LOOKUP: a copy of the key
@@ -104,8 +113,10 @@ struct kt_msg {
 	enum kt_op op;
 	struct seq_file *m;
 	unsigned long chunk;
+	struct cacheproxy_flight *spare;
 	struct cacheproxy_entry *entry;
 	struct cacheproxy_flight *flight;
+	bool need_flight;
 	int err;
 	struct cacheproxy_key_ref k;
 	char key_buf[];
@@ -123,6 +134,8 @@ static void kt_msg_put(struct kt_msg *msg)
 		cacheproxy_entry_put(msg->entry);
 		if (msg->flight)
 			cacheproxy_flight_put(msg->flight);
+		if (msg->spare)
+			cacheproxy_flight_put(msg->spare);
 		kfree(msg);
 	}
 }
@@ -162,7 +175,10 @@ static void kt_load_done(struct cacheproxy_load *load)
 	kthread_queue_work(kc->worker, &f->post);
 }
 
-/* Owner: a lookup. Answer a hit, or with the key's flight. */
+/*
+ * Owner: a lookup. Answer a hit, or with the key's flight: the one
+ * registered, or the sender's spare, or ask for a spare.
+ */
 static void kt_handle_lookup(struct kt_cache *kc, struct kt_msg *msg)
 {
 	struct cacheproxy_cache *cache = kc->cache;
@@ -182,17 +198,22 @@ static void kt_handle_lookup(struct kt_cache *kc, struct kt_msg *msg)
 		msg->flight = cacheproxy_flight_get(f);
 		return;
 	}
-	/* The owner's allocation: no caller's fail-nth reaches it. */
-	f = cacheproxy_flight_alloc(cache, &msg->k, true);
-	if (IS_ERR(f)) {
-		msg->err = cacheproxy_flight_alloc_failed(cache, PTR_ERR(f));
+	if (!msg->spare) {
+		/* Counted once the sender comes back (or fails to). */
+		msg->need_flight = true;
+		return;
+	}
+	if (cacheproxy_cache_stopping(cache)) {
+		msg->err = cacheproxy_flight_alloc_failed(cache, -ESHUTDOWN);
 		return;
 	}
 	cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
+	f = msg->spare;
+	msg->spare = NULL;
 	kthread_init_work(&f->post, kt_handle_done);
 	cacheproxy_flight_register(&kc->flights, f);
 	cacheproxy_flight_start(f, kt_load_done);
-	/* The allocation's reference goes to the caller. */
+	/* The spare's reference goes back to the sender, for its wait. */
 	msg->flight = f;
 }
 
@@ -232,8 +253,10 @@ static void kt_msg_init(struct kt_msg *msg, struct kt_cache *kc,
 	msg->op = op;
 	msg->m = NULL;
 	msg->chunk = 0;
+	msg->spare = NULL;
 	msg->entry = NULL;
 	msg->flight = NULL;
+	msg->need_flight = false;
 	msg->err = 0;
 	if (k)
 		msg->k = *k;
@@ -242,14 +265,26 @@ static void kt_msg_init(struct kt_msg *msg, struct kt_cache *kc,
 }
 
 /*
- * Sender: posts a message that is answered at once and waits for the
- * answer, uninterruptibly (the owner never blocks on a load) but freezably.
+ * Sender: posts a message answered without waiting for a load and waits
+ * for the answer, uninterruptibly: the message lives on the sender's
+ * stack, and the owner answers as soon as the messages ahead are handled.
  */
 static void kt_call(struct kt_cache *kc, struct kt_msg *msg)
 {
 	kthread_queue_work(kc->worker, &msg->work);
-	wait_for_completion_state(&msg->reply,
-				  TASK_UNINTERRUPTIBLE | TASK_FREEZABLE);
+	wait_for_completion(&msg->reply);
+}
+
+/*
+ * Sender: posts a lookup message, holding it and giving the owner a
+ * reference, and waits for the reply as cacheproxy_flight_wait() waits.
+ */
+static int kt_post_lookup(struct kt_cache *kc, struct kt_msg *msg)
+{
+	refcount_set(&msg->ref, 2);
+	reinit_completion(&msg->reply);
+	kthread_queue_work(kc->worker, &msg->work);
+	return wait_for_completion_interruptible(&msg->reply);
 }
 
 static int kt_lookup(struct cacheproxy_cache *cache,
@@ -257,6 +292,7 @@ static int kt_lookup(struct cacheproxy_cache *cache,
 		     size_t val_size, size_t *val_len)
 {
 	struct kt_cache *kc = cache->priv;
+	struct cacheproxy_flight *spare;
 	struct kt_msg *msg;
 	int ret;
 
@@ -266,12 +302,21 @@ static int kt_lookup(struct cacheproxy_cache *cache,
 		return -ENOMEM;
 	}
 	kt_msg_init(msg, kc, KT_LOOKUP, k);
-	refcount_set(&msg->ref, 2);
 	memcpy(msg->key_buf, k->key, k->len);
 	msg->k.key = msg->key_buf;
-	kthread_queue_work(kc->worker, &msg->work);
-	ret = wait_for_completion_state(&msg->reply,
-					TASK_INTERRUPTIBLE | TASK_FREEZABLE);
+	ret = kt_post_lookup(kc, msg);
+	if (!ret && msg->need_flight) {
+		/* Answered and put by the owner: the message is ours again. */
+		spare = cacheproxy_flight_alloc(cache, &msg->k);
+		if (IS_ERR(spare)) {
+			ret = cacheproxy_flight_alloc_failed(cache,
+							     PTR_ERR(spare));
+			goto out;
+		}
+		msg->need_flight = false;
+		msg->spare = spare;
+		ret = kt_post_lookup(kc, msg);
+	}
 	if (ret)
 		goto out;
 	if (msg->entry)

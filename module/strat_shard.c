@@ -151,29 +151,34 @@ static int shard_lookup(struct cacheproxy_cache *cache,
 	hit = shard_find_locked(sh, k, val, val_size, val_len, &ret, &f);
 	spin_unlock(&sh->lock);
 	if (!hit && !f) {
-		/* Store: allocate outside the lock, then look once more. */
-		mine = cacheproxy_flight_alloc(cache, k, false);
-		if (IS_ERR(mine))
-			return cacheproxy_flight_alloc_failed(cache,
-							      PTR_ERR(mine));
-		mine->home = sh;
+		/*
+		 * Store: allocate outside the lock, then look once more (also
+		 * when the allocation failed: near max_inflight, a flight of
+		 * the key may have come meanwhile, and joining needs no slot).
+		 */
+		mine = cacheproxy_flight_alloc(cache, k);
 		spin_lock(&sh->lock);
 		hit = shard_find_locked(sh, k, val, val_size, val_len, &ret, &f);
-		if (!hit && !f)
+		if (!hit && !f && !IS_ERR(mine)) {
+			mine->home = sh;
 			cacheproxy_flight_register(&sh->flights, mine);
+		}
 		spin_unlock(&sh->lock);
+		if (IS_ERR(mine)) {
+			if (!hit && !f)
+				return cacheproxy_flight_alloc_failed(cache,
+								      PTR_ERR(mine));
+			mine = NULL;
+		}
 	}
-	if (hit) {
+	if (hit || f) {
+		/* Found after all: a spare flight was never registered. */
 		if (mine)
 			cacheproxy_flight_put(mine);
-		cacheproxy_count_lookup(cache, CACHEPROXY_HIT);
-		return ret;
-	}
-	if (f) {
-		/* Load: join the flight of the key. */
-		if (mine)
-			cacheproxy_flight_put(mine);
-		cacheproxy_count_lookup(cache, CACHEPROXY_COALESCED);
+		cacheproxy_count_lookup(cache, hit ? CACHEPROXY_HIT :
+						     CACHEPROXY_COALESCED);
+		if (hit)
+			return ret;
 	} else {
 		f = mine;
 		cacheproxy_count_lookup(cache, CACHEPROXY_MISS);

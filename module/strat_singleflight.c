@@ -8,7 +8,8 @@
  * registered, the caller joins it (a follower) and sleeps on it. Otherwise
  * the caller drops group_lock, allocates a flight (flight.h) and takes
  * group_lock again: if a flight of the key appeared meanwhile it joins that
- * one, else it becomes the leader and registers its own. Then it looks at
+ * one (even if its own allocation failed), else it becomes the leader and
+ * registers its own. Then it looks at
  * the table once more under sc->lock. That second look closes the
  * double-load race: a load that finished between the caller's miss and its
  * registration has already inserted its value (the done callback inserts
@@ -120,21 +121,26 @@ static int sf_lookup(struct cacheproxy_cache *cache,
 		goto wait;
 	}
 
-	/* Allocated outside group_lock: it may sleep. */
-	mine = cacheproxy_flight_alloc(cache, k, false);
-	if (IS_ERR(mine))
-		return cacheproxy_flight_alloc_failed(cache, PTR_ERR(mine));
+	/*
+	 * Allocated outside group_lock: it may sleep. Look again even when
+	 * it failed: near max_inflight, a leader may have registered the
+	 * key meanwhile, and following needs no slot.
+	 */
+	mine = cacheproxy_flight_alloc(cache, k);
 	spin_lock(&sc->group_lock);
 	f = sf_join(sc, k);
-	if (!f)
+	if (!f && !IS_ERR(mine))
 		cacheproxy_flight_register(&sc->group, mine);
 	spin_unlock(&sc->group_lock);
 	if (f) {
 		/* Follower after all: a leader registered meanwhile. */
-		cacheproxy_flight_put(mine);
+		if (!IS_ERR(mine))
+			cacheproxy_flight_put(mine);
 		cacheproxy_count_lookup(cache, CACHEPROXY_COALESCED);
 		goto wait;
 	}
+	if (IS_ERR(mine))
+		return cacheproxy_flight_alloc_failed(cache, PTR_ERR(mine));
 
 	/* Leader: look at the table again. */
 	f = mine;

@@ -81,7 +81,7 @@ static int spin_lookup(struct cacheproxy_cache *cache,
 	}
 	spin_unlock(&sc->lock);
 
-	f = cacheproxy_flight_alloc(cache, k, false);
+	f = cacheproxy_flight_alloc(cache, k);
 	if (IS_ERR(f))
 		return cacheproxy_flight_alloc_failed(cache, PTR_ERR(f));
 	cacheproxy_count_lookup(cache, CACHEPROXY_MISS);

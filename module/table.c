@@ -165,7 +165,7 @@ static void table_make_room(struct cacheproxy_table *t, u64 now)
 			table_remove(t, e, CACHEPROXY_CTR_EXPIRATIONS);
 		} else if (READ_ONCE(e->referenced) && spared < 2 * t->count) {
 			/* The test hook plays a reader that hits non-stop. */
-			WRITE_ONCE(e->referenced,
+			WRITE_ONCE(e->referenced, IS_ENABLED(CONFIG_KUNIT) &&
 				   READ_ONCE(t->cache->test_sticky_refs));
 			list_move_tail(&e->clock, &t->clock);
 			spared++;

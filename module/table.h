@@ -42,7 +42,7 @@ struct task_struct;
  * @owner:	when @lock is NULL, the only task that may touch the table
  * @counters:	where evictions, expirations, invalidations and the entries
  *		gauge are counted
-
+ *
  * Everything but @buckets' RCU walk is protected by @lock (or by being
  * @owner).
  */

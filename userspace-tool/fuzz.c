@@ -18,18 +18,22 @@
  *                     be a real one is checked as that one; commands the
  *                     VFS takes before the driver are never generated:
  *                     types 'T', 'f', 'X', 0x94 and 0x00..0x02)
- *   ioctl-badsize     ENOTTY (a real number with another size/direction)
- *   GET               ok, EFAULT, EINVAL, ENAMETOOLONG, ENOSPC, ENOENT,
- *                     EIO, EINTR, ENOMEM
- *   GET_BATCH         ok, EFAULT, EINVAL, EINTR, ENOMEM; after ok every
+ *   ioctl-badsize     ENOTTY (a real number with another direction, or a
+ *                     size below the struct's); with the real direction
+ *                     and a larger size (any size for STATS) the command
+ *                     itself, checked as that command (the kernel reads
+ *                     the struct as copy_struct_from_user() does)
+ *   GET               ok, EFAULT, EINVAL, E2BIG, ENAMETOOLONG, ENOSPC,
+ *                     ENOENT, EIO, EINTR, EAGAIN, ENOMEM
+ *   GET_BATCH         ok, EFAULT, EINVAL, E2BIG, EINTR; after ok every
  *                     item status is 0 or -(EINVAL, ENAMETOOLONG, ENOSPC,
- *                     ENOENT, EIO, ENOMEM)
- *   INVALIDATE        ok, EFAULT, EINVAL, ENAMETOOLONG
+ *                     ENOENT, EIO, EAGAIN, ENOMEM)
+ *   INVALIDATE        ok, EFAULT, EINVAL, E2BIG, ENAMETOOLONG
  *   FLUSH             ok (the argument is ignored)
  *   STATS             ok, EFAULT, EINVAL, ENOMEM
  *   ioctl-proc        ENOTTY (/proc files have no ioctl)
  *   write-lookup      ok, EFAULT, EINVAL, ENAMETOOLONG, ENOENT, EIO,
- *                     EINTR, ENOMEM
+ *                     EINTR, EAGAIN, ENOMEM
  *   write-control     ok, EFAULT, EINVAL, ENAMETOOLONG
  *   write-readonly    EBADF (stats and entries, opened read-only)
  *   read-proc         ok, EFAULT, EINVAL, EINTR (lookup, stats, entries;
@@ -84,19 +88,19 @@ static const struct {
 } calls[NR_CALLS] = {
 	[C_IOC_RANDOM]	= { "ioctl-random", E(ENOTTY), 14 },
 	[C_IOC_BADSIZE]	= { "ioctl-badsize", E(ENOTTY), 8 },
-	[C_GET]		= { "GET", OK | E(EFAULT) | E(EINVAL) | E(ENAMETOOLONG) |
-			    E(ENOSPC) | E(ENOENT) | E(EIO) | E(EINTR) |
-			    E(ENOMEM), 20 },
-	[C_BATCH]	= { "GET_BATCH", OK | E(EFAULT) | E(EINVAL) | E(EINTR) |
-			    E(ENOMEM), 10 },
+	[C_GET]		= { "GET", OK | E(EFAULT) | E(EINVAL) | E(E2BIG) |
+			    E(ENAMETOOLONG) | E(ENOSPC) | E(ENOENT) | E(EIO) |
+			    E(EINTR) | E(EAGAIN) | E(ENOMEM), 20 },
+	[C_BATCH]	= { "GET_BATCH", OK | E(EFAULT) | E(EINVAL) | E(E2BIG) |
+			    E(EINTR), 10 },
 	[C_INVALIDATE]	= { "INVALIDATE", OK | E(EFAULT) | E(EINVAL) |
-			    E(ENAMETOOLONG), 8 },
+			    E(E2BIG) | E(ENAMETOOLONG), 8 },
 	[C_FLUSH]	= { "FLUSH", OK, 1 },
 	[C_STATS]	= { "STATS", OK | E(EFAULT) | E(EINVAL) | E(ENOMEM), 6 },
 	[C_IOC_PROC]	= { "ioctl-proc", E(ENOTTY), 3 },
 	[C_W_LOOKUP]	= { "write-lookup", OK | E(EFAULT) | E(EINVAL) |
 			    E(ENAMETOOLONG) | E(ENOENT) | E(EIO) | E(EINTR) |
-			    E(ENOMEM), 12 },
+			    E(EAGAIN) | E(ENOMEM), 12 },
 	[C_W_CONTROL]	= { "write-control", OK | E(EFAULT) | E(EINVAL) |
 			    E(ENAMETOOLONG), 7 },
 	[C_W_RO]	= { "write-readonly", E(EBADF), 2 },
@@ -106,7 +110,7 @@ static const struct {
 
 /* Item statuses of a GET_BATCH that returned 0. */
 #define ITEM_ALLOWED	(OK | E(EINVAL) | E(ENAMETOOLONG) | E(ENOSPC) | \
-			 E(ENOENT) | E(EIO) | E(ENOMEM))
+			 E(ENOENT) | E(EIO) | E(EAGAIN) | E(ENOMEM))
 
 static const char *const proc_readable[] = { "lookup", "stats", "entries" };
 
@@ -530,6 +534,29 @@ static bool vfs_type(unsigned int type)
 	       type <= 2;
 }
 
+/*
+ * The call a real command number with another size is checked as: the
+ * command itself when the kernel takes it as that (its direction, and a
+ * size at least the struct's; STATS takes any size, FLUSH only its own),
+ * else ioctl-badsize (ENOTTY).
+ */
+static enum call badsize_call(unsigned long cmd)
+{
+	static const enum call as[] = { C_GET, C_BATCH, C_INVALIDATE, C_FLUSH,
+					C_STATS };
+	unsigned int i = _IOC_NR(cmd) - 1;
+	unsigned long real;
+
+	if (_IOC_TYPE(cmd) != CACHEPROXY_IOC_MAGIC || i >= 5)
+		return C_IOC_BADSIZE;
+	real = real_cmds[i];
+	if (_IOC_DIR(cmd) != _IOC_DIR(real) || real == CACHEPROXY_IOC_FLUSH)
+		return C_IOC_BADSIZE;
+	if (real != CACHEPROXY_IOC_STATS && _IOC_SIZE(cmd) < _IOC_SIZE(real))
+		return C_IOC_BADSIZE;
+	return as[i];
+}
+
 static void fuzz_ioctl_number(struct fuzz *f, bool real_nr)
 {
 	unsigned int type, nr, dir, size;
@@ -554,6 +581,9 @@ static void fuzz_ioctl_number(struct fuzz *f, bool real_nr)
 		if (cmd == real_cmds[i])
 			return;	/* the real ones have their own fuzzers */
 	arg = below(f, 2) ? rand_ptr(f, A_ARG, PAGE) : rnd(f);
+	/* A size or number that happens to be taken as a real command. */
+	if (badsize_call(cmd) != C_IOC_BADSIZE)
+		c = badsize_call(cmd);
 	ret = xioctl(f->dev, cmd, arg, &err);
 	record(f, c, ret, err, NULL);
 	if (f->verbose && ret >= 0)

@@ -11,20 +11,22 @@
  * non-zero reserved fields or flags, ENOTTY for an unknown command, EBADF
  * for FLUSH and INVALIDATE on a file not opened for writing.
  *
- * Growing the ABI: commands are dispatched on their type and number, not on
- * the struct size encoded in them, so a program built against an older
- * version of a struct keeps working. A struct that grows gains its fields
- * at the end, and says how much of it the caller knows in a size field
- * (STATS, GET_BATCH's item_size) or through the size in the command (GET,
- * INVALIDATE: a shorter struct is read as if the new fields were zero, a
- * longer one must have zeros beyond what the kernel knows, else E2BIG).
+ * Growing the ABI: commands are dispatched on their type, number and
+ * direction, not on the struct size encoded in them, so a program built
+ * against an older version of a struct keeps working. A struct that grows
+ * gains its fields at the end, and the caller tells the kernel how much of
+ * the struct it knows in a size field (STATS's size, GET_BATCH's item_size) or through
+ * the size encoded in the command (GET, GET_BATCH, INVALIDATE): a longer
+ * struct must have zeros beyond what the kernel knows (E2BIG otherwise);
+ * a struct shorter than the first version is not the command (ENOTTY).
  *
- * Lookups that wait for a load sleep interruptibly and freezably: a frozen
- * process freezes at once, and a signal ends the wait with EINTR, or
+ * Lookups that wait for a load sleep interruptibly: a signal ends the wait
+ * with EINTR, or
  * restarts the call if the handler was installed with SA_RESTART (the
  * restarted lookup joins the load still in flight, except with the
- * spinlock strategy, which never shares loads). The load goes on for the
- * other waiters. A lookup that would have to start a load while
+ * spinlock strategy, which never shares loads). The freezers wake a waiter
+ * the same way: it freezes outside the call, which restarts on thaw. The
+ * load goes on for the other waiters. A lookup that would have to start a load while
  * max_inflight loads are alive fails with EAGAIN, and with ESHUTDOWN once
  * the module is being unloaded.
  */
@@ -75,11 +77,12 @@ struct cacheproxy_get {
  * @value_size:	in: size of the @value buffer
  * @value_len:	out: length of the value (also when @status is -ENOSPC)
  * @status:	out: 0 or a negative errno, as CACHEPROXY_IOC_GET would fail
- * @flags:	in: must be 0 (item version 2, item_size 40)
- * @reserved:	must be 0 (item version 2)
  *
- * Version 1 items (32 bytes) end at @status; the batch's item_size says
- * which version the caller uses.
+ * This layout is frozen (32 bytes, what item_size 0 stands for). Items grow
+ * by a larger layout that starts with this one, which callers ask for by
+ * its size in the batch's item_size; the kernel reads the part it knows
+ * and requires the rest to be zero (E2BIG otherwise), as
+ * copy_struct_from_user() does.
  */
 struct cacheproxy_batch_item {
 	__u64 key;
@@ -88,27 +91,31 @@ struct cacheproxy_batch_item {
 	__u32 value_size;
 	__u32 value_len;
 	__s32 status;
-	__u32 flags;
-	__u32 reserved;
 };
 
-/* The size of a version 1 batch item, and what item_size 0 stands for. */
-#define CACHEPROXY_BATCH_ITEM_SIZE_V1	32
+/* The largest item_size the kernel accepts (EINVAL above). */
+#define CACHEPROXY_BATCH_ITEM_SIZE_MAX	256
 
 /**
  * struct cacheproxy_get_batch - many lookups in one call
  * @items:	in: user pointer to an array of @count items
  * @count:	in: number of items, 1..CACHEPROXY_BATCH_MAX (EINVAL otherwise)
  * @flags:	in: must be 0
- * @item_size:	in: the size of one item as the caller knows it:
- *		sizeof(struct cacheproxy_batch_item), or
- *		CACHEPROXY_BATCH_ITEM_SIZE_V1 (0 also means that: programs
- *		built before this field existed sent 0); anything else is
- *		EINVAL
+ * @item_size:	in: the size of one item in the caller's array: 0 for
+ *		sizeof(struct cacheproxy_batch_item) (programs built before
+ *		this field existed sent 0), or a multiple of 8 from that size
+ *		to CACHEPROXY_BATCH_ITEM_SIZE_MAX (EINVAL otherwise); the
+ *		bytes of an item beyond the kernel's struct must be zero
+ *		(E2BIG)
  * @reserved:	must be 0
  *
  * The ioctl returns 0 when every item was looked up (each item then carries
- * its own status), or fails as a whole (EFAULT, EINVAL, EINTR, ENOMEM).
+ * its own status), or fails as a whole (EFAULT, EINVAL, E2BIG, EINTR).
+ * Only @value_len and @status of each item are written, and only those of
+ * the items looked up before a failure of the whole call. A call
+ * interrupted by a signal whose handler has SA_RESTART is restarted from
+ * its first item (the hits are cheap; loads in flight are joined again,
+ * except with the spinlock strategy).
  */
 struct cacheproxy_get_batch {
 	__u64 items;
