@@ -5,10 +5,10 @@
  * Documentation/fault-injection/fault-injection.rst), as fail_sunrpc is
  * sunrpc's.
  *
- * It fails the allocations the module makes on behalf of a caller but
+ * It fails the allocation the module makes on behalf of a caller but
  * outside the caller's task: the loader's result entry (in a workqueue
- * worker) and the kthread owner's record of a load. Allocations made in
- * the caller's own task are failed by the kernel's failslab, stepped with
+ * worker). Allocations made in the caller's own task (flights, kthread's
+ * messages) are failed by the kernel's failslab, stepped with
  * /proc/self/task/<tid>/fail-nth; no fault-nth can reach a shared worker.
  *
  * Built where the kernel has CONFIG_FAULT_INJECTION; elsewhere the stubs
@@ -18,7 +18,6 @@
 #define _CACHEPROXY_FAULT_H
 
 #include <linux/kconfig.h>
-#include <linux/slab.h>
 #include <linux/types.h>
 
 #if IS_ENABLED(CONFIG_FAULT_INJECTION)
@@ -39,11 +38,5 @@ static inline bool cacheproxy_fault_alloc(size_t size)
 	return false;
 }
 #endif
-
-/* kmalloc() of an allocation made outside the caller's task. */
-static inline void *cacheproxy_fault_kmalloc(size_t size, gfp_t gfp)
-{
-	return cacheproxy_fault_alloc(size) ? NULL : kmalloc(size, gfp);
-}
 
 #endif /* _CACHEPROXY_FAULT_H */

@@ -10,9 +10,9 @@
  *   each interface: ENOMEM or the right value, and after an ENOMEM the
  *   same lookup works; the counters reconcile, nomem included.
  * - load_fault_point: /sys/kernel/debug/fail_cacheproxy fails the
- *   allocations made outside the caller (the loader's result, kthread's
- *   owner record): the caller gets ENOMEM, nothing is cached, and every
- *   waiter of a failed shared load gets the error.
+ *   allocation made outside the caller (the loader's result): the caller
+ *   gets ENOMEM, nothing is cached, and every waiter of a failed shared
+ *   load gets the error.
  * - neg_ttl_under_failures: with 10 % of a background load failing
  *   (eio-, enoent- keys), a negative entry expires on time and is loaded
  *   afresh; every background lookup gets its right answer.
@@ -671,20 +671,17 @@ static void *waiter_run(void *arg)
 
 /*
  * The module's own fault point. A fresh key's GET with one fault armed
- * fails with ENOMEM and caches nothing: for kthread the owner's record of
- * the load fails (nomem, no load started), for the others the loader's
- * result (loads_failed). Then FP_WAITERS callers of one slow key: the
- * fault is armed once all of them are counted as misses, so the next
- * fault point call is the result of the load they wait for (the kthread
- * owner's record was allocated before, when the first of them missed);
- * with one shared load (kthread, shard, singleflight) every waiter gets
+ * fails with ENOMEM and caches nothing: the loader's result fails
+ * (loads_failed). Then FP_WAITERS callers of one slow key: the fault is
+ * armed once all of them are counted as misses, so the next fault point
+ * call is the result of the load they wait for; with one shared load
+ * (kthread, shard, singleflight) every waiter gets
  * ENOMEM; spinlock loads per caller, so only the callers whose own load
  * failed do.
  */
 TEST_F_TIMEOUT(fault, load_fault_point, 120)
 {
 	bool dedup = strcmp(variant->strategy, "spinlock");
-	bool kthread = !strcmp(variant->strategy, "kthread");
 	struct cacheproxy_stats s0, s1, s2;
 	struct waiter w[FP_WAITERS];
 	unsigned long long times;
@@ -709,15 +706,9 @@ TEST_F_TIMEOUT(fault, load_fault_point, 120)
 				       strerror(-ret));
 	EXPECT_EQ(0ULL, times);
 	EXPECT_EQ(s0.misses + 1, s1.misses);
-	if (kthread) {
-		EXPECT_EQ(s0.nomem + 1, s1.nomem);
-		EXPECT_EQ(s0.loads_started, s1.loads_started);
-		EXPECT_EQ(s0.loads_failed, s1.loads_failed);
-	} else {
-		EXPECT_EQ(s0.nomem, s1.nomem);
-		EXPECT_EQ(s0.loads_started + 1, s1.loads_started);
-		EXPECT_EQ(s0.loads_failed + 1, s1.loads_failed);
-	}
+	EXPECT_EQ(s0.nomem, s1.nomem);
+	EXPECT_EQ(s0.loads_started + 1, s1.loads_started);
+	EXPECT_EQ(s0.loads_failed + 1, s1.loads_failed);
 	EXPECT_EQ(s0.entries, s1.entries);
 	EXPECT_EQ(-ENOENT, entry_find("fp-one", state, sizeof(state), &age));
 	/* Nothing was cached: the next GET loads it. */
