@@ -396,6 +396,14 @@ static void value_buffer_too_small(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cacheproxy_lookup(cache, "small", 5, val, 1, &len),
 			-ENOSPC);
 	KUNIT_EXPECT_EQ(test, len, full);
+	/* An exact fit is no error: the classic off-by-one. */
+	len = 0;
+	memset(val, 0, sizeof(val));
+	KUNIT_EXPECT_EQ(test, cacheproxy_lookup(cache, "small", 5, val, full,
+						&len), 0);
+	KUNIT_EXPECT_EQ(test, len, full);
+	KUNIT_EXPECT_TRUE(test, cacheproxy_kunit_parse_value("small", val, len,
+							     &seq));
 
 	/* The value stayed cached: no second load. */
 	KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_quiesce(cache, &st));

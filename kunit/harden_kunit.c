@@ -17,6 +17,7 @@
 #include <linux/string.h>
 
 #include "helpers.h"
+#include "params.h"
 #include "stats.h"
 
 /**
@@ -394,9 +395,58 @@ static void entries_dump_escaped(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, (int)strlen(m->buf), (int)m->count);
 }
 
+/*
+ * The double-load race the second look closes: a caller B misses, and
+ * before it registers its flight (paused in the allocation by the test
+ * hook) another caller's load of the key lands. B must then answer with
+ * that value and load nothing, on every strategy that shares loads;
+ * spinlock, which never does, loads again.
+ */
+static void miss_then_load_lands(struct kunit *test)
+{
+	const enum cacheproxy_strategy *strategy = test->param_value;
+	bool dedup = *strategy != CACHEPROXY_SPINLOCK;
+	struct cacheproxy_config cfg;
+	struct cacheproxy_cache *cache;
+	struct cacheproxy_stats st;
+	struct lone_waiter *w;
+	unsigned int ms;
+	u64 a = 0, b = 0;
+	bool ok;
+
+	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	cacheproxy_kunit_config(test, &cfg);
+	cache = cacheproxy_kunit_cache(test, &cfg);
+
+	cacheproxy_test_pause_flight(cache, true);
+	lone_waiter_start(test, w, cache, "race");
+	for (ms = 0; !cacheproxy_test_flight_paused(cache) &&
+	     ms < CACHEPROXY_KUNIT_WAIT_MS; ms += 20)
+		msleep(20);
+	KUNIT_ASSERT_TRUE(test, cacheproxy_test_flight_paused(cache));
+
+	/* Meanwhile A's lookup loads the key and caches it. */
+	KUNIT_ASSERT_EQ(test, cacheproxy_kunit_get(test, cache, "race", &a), 0);
+	cacheproxy_test_pause_flight(cache, false);
+	KUNIT_ASSERT_TRUE(test, lone_waiter_returned(w));
+	KUNIT_ASSERT_EQ(test, w->ret, 0);
+	ok = cacheproxy_kunit_parse_value("race", w->val, w->val_len, &b);
+	KUNIT_EXPECT_TRUE(test, ok);
+	KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_quiesce(cache, &st));
+	if (dedup) {
+		KUNIT_EXPECT_EQ(test, b, a);
+		KUNIT_EXPECT_EQ(test, st.loads_started, 1);
+	} else {
+		KUNIT_EXPECT_GT(test, b, a);
+		KUNIT_EXPECT_EQ(test, st.loads_started, 2);
+	}
+}
+
 static struct kunit_case cacheproxy_harden_cases[] = {
 	KUNIT_CASE_PARAM(teardown_killed_request, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(invalidate_other_inflight, cacheproxy_kunit_strategies),
+	KUNIT_CASE_PARAM(miss_then_load_lands, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(flight_bound, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(shutdown_answers_waiters, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(signal_ends_wait, cacheproxy_kunit_strategies),

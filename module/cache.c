@@ -105,6 +105,7 @@ struct cacheproxy_cache *cacheproxy_cache_create(const struct cacheproxy_config 
 	atomic64_set(&cache->clock.offset, 0);
 	atomic_set(&cache->flights, 0);
 	cache->test_sticky_refs = false;
+	atomic_set(&cache->test_pause, 0);
 
 	ret = cacheproxy_counters_init(&cache->counters);
 	if (ret)
@@ -344,3 +345,22 @@ void cacheproxy_test_sticky_refs(struct cacheproxy_cache *cache, bool sticky)
 	WRITE_ONCE(cache->test_sticky_refs, sticky);
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_test_sticky_refs);
+
+/*
+ * Test hook: while @paused, the next flight allocation (a miss about to
+ * start a load, between its first look and its registration) waits; it
+ * goes on when the test unpauses or the cache shuts down.
+ */
+void cacheproxy_test_pause_flight(struct cacheproxy_cache *cache, bool paused)
+{
+	atomic_set(&cache->test_pause, paused ? 1 : 0);
+	wake_up_all(&cache->loader.wait);
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_test_pause_flight);
+
+/* Test hook: whether a flight allocation waits at the pause now. */
+bool cacheproxy_test_flight_paused(struct cacheproxy_cache *cache)
+{
+	return atomic_read(&cache->test_pause) == 2;
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_test_flight_paused);

@@ -5,10 +5,12 @@
  * after a grace period, so a lock-free reader that found it in a table
  * under rcu_read_lock() may still copy its value after it was removed.
  *
- * Entries come from a slab cache of their own, "cacheproxy_entry", sized
- * for the longest key and value: the number of entries alive is readable
- * in /proc/slabinfo (with slab_nomerge), and a test can require it to be
- * exactly zero once the caches are flushed and a grace period has passed.
+ * Entries come from slab caches of their own, one per size class
+ * ("cacheproxy_entry_128", "_256" and one for the longest key and value),
+ * so that a short entry costs what kmalloc would charge and the number of
+ * entries alive is readable in /proc/slabinfo (with slab_nomerge): a test
+ * can require it to be exactly zero once the caches are flushed and a
+ * grace period has passed.
  */
 #include <linux/cacheproxy.h>
 #include <linux/overflow.h>
@@ -17,29 +19,59 @@
 
 #include "entry.h"
 #include "fault.h"
+#include "plant.h"
 
-#define ENTRY_SIZE	struct_size_t(struct cacheproxy_entry, data, \
-				      CACHEPROXY_KEY_MAX + CACHEPROXY_VALUE_MAX)
+#define ENTRY_SIZE(n)		struct_size_t(struct cacheproxy_entry, data, n)
+#define ENTRY_SIZE_MAX		ENTRY_SIZE(CACHEPROXY_KEY_MAX + CACHEPROXY_VALUE_MAX)
 
-static struct kmem_cache *entry_slab;
+/* Object sizes of the classes, smallest first; the last fits any entry. */
+static const unsigned int entry_class_size[] = { 128, 256, ENTRY_SIZE_MAX };
+static const char *const entry_class_name[] = {
+	"cacheproxy_entry_128", "cacheproxy_entry_256", "cacheproxy_entry_max",
+};
+
+static struct kmem_cache *entry_slab[ARRAY_SIZE(entry_class_size)];
+
+/* The class of an entry with @data bytes of key and value. */
+static unsigned int entry_class(size_t data)
+{
+	unsigned int i = 0;
+
+	while (ENTRY_SIZE(data) > entry_class_size[i])
+		i++;
+	return i;
+}
 
 int cacheproxy_entry_slab_init(void)
 {
-	entry_slab = kmem_cache_create("cacheproxy_entry", ENTRY_SIZE, 0,
-				       SLAB_ACCOUNT, NULL);
-	return entry_slab ? 0 : -ENOMEM;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(entry_slab); i++) {
+		entry_slab[i] = kmem_cache_create(entry_class_name[i],
+						  entry_class_size[i], 0, 0,
+						  NULL);
+		if (!entry_slab[i]) {
+			cacheproxy_entry_slab_uninit();
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 /*
  * Every entry was put; waits for the grace periods of the last puts (their
- * callbacks free into the cache and live in this module) before the cache
- * goes.
+ * callbacks free into the caches and live in this module) before the
+ * caches go. Also unwinds a partial init.
  */
 void cacheproxy_entry_slab_uninit(void)
 {
+	unsigned int i;
+
 	rcu_barrier();
-	kmem_cache_destroy(entry_slab);
-	entry_slab = NULL;
+	for (i = 0; i < ARRAY_SIZE(entry_slab); i++) {
+		kmem_cache_destroy(entry_slab[i]);
+		entry_slab[i] = NULL;
+	}
 }
 
 /*
@@ -55,9 +87,10 @@ struct cacheproxy_entry *cacheproxy_entry_alloc(const char *key, size_t key_len,
 	if (key_len > CACHEPROXY_KEY_MAX || val_len > CACHEPROXY_VALUE_MAX)
 		return NULL;
 	/* Runs in the loader's worker: the fault point stands for failslab. */
-	if (cacheproxy_fault_alloc(ENTRY_SIZE))
+	if (cacheproxy_fault_alloc(ENTRY_SIZE(key_len + val_len)))
 		return NULL;
-	e = kmem_cache_alloc(entry_slab, GFP_KERNEL);
+	e = kmem_cache_alloc(entry_slab[entry_class(key_len + val_len)],
+			     GFP_KERNEL);
 	if (!e)
 		return NULL;
 	INIT_HLIST_NODE(&e->node);
@@ -79,8 +112,10 @@ struct cacheproxy_entry *cacheproxy_entry_alloc(const char *key, size_t key_len,
 /* RCU callback of the last put. */
 void cacheproxy_entry_free_rcu(struct rcu_head *rcu)
 {
-	kmem_cache_free(entry_slab,
-			container_of(rcu, struct cacheproxy_entry, rcu));
+	struct cacheproxy_entry *e = container_of(rcu, struct cacheproxy_entry,
+						  rcu);
+
+	kmem_cache_free(entry_slab[entry_class(e->key_len + e->val_len)], e);
 }
 
 /*
@@ -94,7 +129,7 @@ int cacheproxy_entry_copy(const struct cacheproxy_entry *e, char *val,
 	if (e->err)
 		return e->err;
 	*val_len = e->val_len;
-	if (val_size < e->val_len)
+	if (val_size < e->val_len + CACHEPROXY_PLANT_ENOSPC_OFF_BY_ONE)
 		return -ENOSPC;
 	memcpy(val, e->data + e->key_len, e->val_len);
 	return 0;

@@ -21,6 +21,7 @@
 
 #include "entry.h"
 #include "flight.h"
+#include "plant.h"
 #include "strategy.h"
 #include "table.h"
 
@@ -56,6 +57,11 @@ struct cacheproxy_flight *cacheproxy_flight_alloc(struct cacheproxy_cache *cache
 {
 	struct cacheproxy_flight *f;
 
+	if (IS_ENABLED(CONFIG_KUNIT) &&
+	    atomic_cmpxchg(&cache->test_pause, 1, 2) == 1)
+		wait_event_idle(cache->loader.wait,
+				!atomic_read(&cache->test_pause) ||
+				cacheproxy_cache_stopping(cache));
 	if (cacheproxy_cache_stopping(cache))
 		return ERR_PTR(-ESHUTDOWN);
 	if (!atomic_add_unless(&cache->flights, 1, cache->cfg.max_inflight))
@@ -136,7 +142,10 @@ int cacheproxy_flight_wait(struct cacheproxy_flight *f, char *val,
 {
 	int ret;
 
-	ret = wait_for_completion_interruptible(&f->done);
+	if (CACHEPROXY_PLANT_UNINTERRUPTIBLE)
+		ret = wait_for_completion_killable(&f->done);
+	else
+		ret = wait_for_completion_interruptible(&f->done);
 	if (ret)
 		return ret;
 	if (f->load.entry)
@@ -274,6 +283,8 @@ void cacheproxy_flight_set_invalidate(struct cacheproxy_flight_set *s,
 	struct hlist_node *tmp;
 
 	flight_set_assert_owned(s);
+	if (CACHEPROXY_PLANT_NO_KEY_INVALIDATE)
+		return;
 	hlist_for_each_entry_safe(f, tmp, flight_bucket(s, k->hash), node) {
 		if (flight_matches(f, k))
 			flight_detach(f);

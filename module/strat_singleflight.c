@@ -39,6 +39,7 @@
 
 #include "entry.h"
 #include "flight.h"
+#include "plant.h"
 #include "strategy.h"
 #include "table.h"
 
@@ -144,7 +145,7 @@ static int sf_lookup(struct cacheproxy_cache *cache,
 
 	/* Leader: look at the table again. */
 	f = mine;
-	e = sf_table_get(sc, k);
+	e = CACHEPROXY_PLANT_NO_SECOND_LOOK ? NULL : sf_table_get(sc, k);
 	if (e) {
 		/* A load finished meanwhile: share its result, load nothing. */
 		cacheproxy_count_lookup(cache, CACHEPROXY_HIT);

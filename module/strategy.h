@@ -110,6 +110,8 @@ extern const struct cacheproxy_strategy_ops cacheproxy_busted_ops;
  * @test_sticky_refs: test hook: CLOCK eviction finds every entry referenced
  *		again right after clearing its bit, as lock-free readers
  *		hitting every entry non-stop would
+ * @test_pause:	test hook: 1 = the next flight allocation waits (then 2)
+ *		until the test sets 0 or the cache shuts down
  */
 struct cacheproxy_cache {
 	struct cacheproxy_config cfg;
@@ -121,6 +123,7 @@ struct cacheproxy_cache {
 	struct cacheproxy_clock clock;
 	atomic_t flights;
 	bool test_sticky_refs;
+	atomic_t test_pause;
 };
 
 /* The cache's clock; see clock.h for where to read it. */

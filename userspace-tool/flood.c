@@ -6,21 +6,19 @@
  * "KEY:N") while a sampler reads the entries gauge from
  * /proc/cacheproxy/stats and counts the lines of /proc/cacheproxy/entries:
  * neither may ever exceed the bound (the module's capacity parameter by
- * default). Then a flush, and the slab usage must return to its baseline:
- * the active objects of the kmalloc-* caches in /proc/slabinfo, summed,
- * measured before the flood and after the flush, each time after asking
- * SLUB to shrink those caches (/sys/kernel/slab/NAME/shrink), which empties
- * the per-CPU slabs whose free objects /proc/slabinfo counts as active.
- * What remains is noise from the rest of an idle guest; the tolerance
- * (default 128 objects, an eighth of a 1024-entry cache; an idle guest
- * drifted by up to 46) is well below the capacity, so a flush that kept
- * an eighth of a 1024-entry cache would fail (--no-flush shows it does). The check also
- * requires that the full cache was visible in the slab counts (at least
- * capacity / 2 objects above the baseline), so that it cannot pass by
- * measuring the wrong caches.
+ * default). Then a flush, and the module's own slab caches must be empty:
+ * exactly zero active objects in "cacheproxy_entry_*" and
+ * "cacheproxy_flight" (/proc/slabinfo, after asking SLUB to shrink them through
+ * /sys/kernel/slab/NAME/shrink, which empties the per-CPU slabs whose free
+ * objects /proc/slabinfo counts as active), polled for a few seconds since
+ * entries are freed one RCU grace period after their last put. No
+ * tolerance: nothing else allocates from those caches. The check also
+ * requires that the full cache was visible there (at least bound / 2
+ * entry objects during the flood), so that it cannot pass by measuring a
+ * cache that was merged into another (boot with slab_nomerge).
  *
- * Exit status: 0 ok; 1 a bound exceeded, a wrong answer, or slab usage
- * not back to baseline; 2 usage error, or the module is not loaded.
+ * Exit status: 0 ok; 1 a bound exceeded, a wrong answer, or objects left
+ * in the module's slab caches; 2 usage error, or the module is not loaded.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -54,7 +52,6 @@ struct flood {
 	unsigned long long keys;
 	unsigned long long bound;
 	unsigned int threads;
-	long tolerance;
 	bool no_flush;		/* negative control: skip the flush */
 	atomic_ullong next;	/* next key to look up */
 	atomic_bool stop;
@@ -118,48 +115,53 @@ static long long entries_lines(void)
 	return n < 0 ? -errno : lines;
 }
 
-/* Empties the per-CPU slabs of every kmalloc cache (best effort). */
-static void slab_shrink(void)
+/* The module's own slab caches (module/entry.c, module/flight.c). */
+#define MODULE_CACHES	"cacheproxy_"
+
+/* Empties the per-CPU slabs of cache @name (best effort). */
+static void slab_shrink(const char *name)
 {
 	char path[512];
-	DIR *d = opendir(SLAB_SYSFS);
-	struct dirent *de;
 	int fd;
 
-	if (!d)
+	snprintf(path, sizeof(path), SLAB_SYSFS "%s/shrink", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
 		return;
-	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "kmalloc-", 8))
-			continue;
-		snprintf(path, sizeof(path), SLAB_SYSFS "%s/shrink", de->d_name);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		/* A cache that cannot shrink only makes the noise larger. */
-		if (write(fd, "1", 1) < 0)
-			errno = 0;
-		close(fd);
-	}
-	closedir(d);
+	/* A cache that cannot shrink counts its per-CPU free objects. */
+	if (write(fd, "1", 1) < 0)
+		errno = 0;
+	close(fd);
 }
 
-/* Sum of active objects over the kmalloc-* caches of /proc/slabinfo. */
-static long long kmalloc_active(void)
+/*
+ * Active objects of the module's slab caches (named MODULE_CACHES*) in
+ * /proc/slabinfo, each shrunk first; -ENOENT when none is listed (merged
+ * into other caches: boot with slab_nomerge).
+ */
+static long long module_active(void)
 {
 	char line[512], name[128];
-	long long sum = 0, active;
+	long long active, sum = 0;
+	bool found = false;
 	FILE *f;
 
-	slab_shrink();
 	f = fopen("/proc/slabinfo", "r");
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%127s", name) == 1 &&
+		    !strncmp(name, MODULE_CACHES, strlen(MODULE_CACHES)))
+			slab_shrink(name);
+	rewind(f);
+	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "%127s %lld", name, &active) == 2 &&
-		    !strncmp(name, "kmalloc-", 8))
+		    !strncmp(name, MODULE_CACHES, strlen(MODULE_CACHES))) {
 			sum += active;
+			found = true;
+		}
 	fclose(f);
-	return sum;
+	return found ? sum : -ENOENT;
 }
 
 static int control_flush(void)
@@ -249,21 +251,20 @@ static void usage(FILE *out)
 "Looks up N distinct keys through GET_BATCH while sampling the number of\n"
 "entries (the stats gauge and the lines of /proc/cacheproxy/entries), which\n"
 "must never exceed the bound; then flushes and checks that the active\n"
-"objects of the kmalloc caches (/proc/slabinfo, per-CPU slabs shrunk first)\n"
-"are back to their baseline from before the flood.\n"
+"objects of the module's own slab caches\n"
+"must be empty: zero active objects in cacheproxy_entry_* and\n"
+"cacheproxy_flight (/proc/slabinfo, per-CPU slabs shrunk first).\n"
 "\n"
 "Options:\n"
 "  -k, --keys N        distinct keys (default 1000000)\n"
 "  -t, --threads N     looking-up threads, 1..%d (default 8)\n"
 "  -b, --bound N       most entries allowed (default: the module's capacity)\n"
-"  -T, --tolerance N   kmalloc objects above baseline allowed after the\n"
-"                      flush (default 128)\n"
 "      --no-flush      negative control: skip the final flush (must fail)\n"
 "  -d, --device PATH   the device (default /dev/cacheproxy)\n"
 "  -h, --help          this text\n"
 "\n"
-"Exit status: 0 ok; 1 a bound exceeded, a wrong answer or slab usage not\n"
-"back to baseline; 2 usage error, or the module is not loaded.\n",
+"Exit status: 0 ok; 1 a bound exceeded, a wrong answer or objects left in\n"
+"the module's slab caches; 2 usage error, or the module is not loaded.\n",
 		MAX_THREADS);
 }
 
@@ -282,7 +283,6 @@ int main(int argc, char **argv)
 		{ "keys", required_argument, NULL, 'k' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "bound", required_argument, NULL, 'b' },
-		{ "tolerance", required_argument, NULL, 'T' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "no-flush", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
@@ -290,15 +290,14 @@ int main(int argc, char **argv)
 	};
 	static struct flood fl = {
 		.device = "/dev/cacheproxy", .keys = 1000000, .threads = 8,
-		.tolerance = 128,
 	};
 	pthread_t tid[MAX_THREADS];
-	long long base, full, after, start, secs, lines;
+	long long base, full, after = -1, start, secs, lines;
 	unsigned long long v, gauge = 0;
 	unsigned int i;
 	int c, fd, ret = 0;
 
-	while ((c = getopt_long(argc, argv, "k:t:b:T:d:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:t:b:d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			if (!parse_ull(optarg, &fl.keys) || !fl.keys)
@@ -312,11 +311,6 @@ int main(int argc, char **argv)
 		case 'b':
 			if (!parse_ull(optarg, &fl.bound))
 				goto bad_usage;
-			break;
-		case 'T':
-			if (!parse_ull(optarg, &v) || v > 1000000)
-				goto bad_usage;
-			fl.tolerance = v;
 			break;
 		case 'd':
 			fl.device = optarg;
@@ -353,13 +347,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	usleep(200000);
-	base = kmalloc_active();
+	base = module_active();
 	if (base < 0) {
-		fprintf(stderr, "cacheproxy-flood: /proc/slabinfo: %s\n",
+		fprintf(stderr, "cacheproxy-flood: /proc/slabinfo: the module's slab caches: %s (boot with slab_nomerge)\n",
 			strerror(-base));
 		return 2;
 	}
-	printf("cacheproxy-flood: %llu keys, %u threads, bound %llu entries; kmalloc objects at baseline: %lld\n",
+	printf("cacheproxy-flood: %llu keys, %u threads, bound %llu entries; the module's slab objects at the start: %lld\n",
 	       fl.keys, fl.threads, fl.bound, base);
 	fflush(stdout);
 
@@ -379,30 +373,30 @@ int main(int argc, char **argv)
 	sample(&fl);
 	secs = now_ms() - start;
 
-	full = kmalloc_active();
+	full = module_active();
 	entries_gauge(&gauge);
-	printf("flood: %lld ms, %llu samples, most entries %llu (gauge) / %llu (lines), bound %llu, %llu samples over; %llu entries at the end; kmalloc objects full: %lld (+%lld)\n",
+	printf("flood: %lld ms, %llu samples, most entries %llu (gauge) / %llu (lines), bound %llu, %llu samples over; %llu entries at the end; the module's slab objects: %lld\n",
 	       secs, fl.samples, fl.max_gauge, fl.max_lines, fl.bound, fl.over,
-	       gauge, full, full - base);
+	       gauge, full);
 
 	if (!fl.no_flush && control_flush()) {
 		perror("cacheproxy-flood: flush");
 		return 1;
 	}
 	/*
-	 * Entries are freed after an RCU grace period (kfree_rcu), batched:
-	 * poll for up to 10 s.
+	 * Entries are freed one RCU grace period after their last put: poll
+	 * for up to 10 s.
 	 */
 	for (i = 0; i < (fl.no_flush ? 5 : 100); i++) {
-		after = kmalloc_active();
-		if (after - base <= fl.tolerance)
+		after = module_active();
+		if (!after)
 			break;
 		usleep(100000);
 	}
 	entries_gauge(&gauge);
 	lines = entries_lines();
-	printf("after flush: %llu entries (gauge) / %lld (lines); kmalloc objects %lld, %+lld against baseline (tolerance %ld)\n",
-	       gauge, lines, after, after - base, fl.tolerance);
+	printf("after flush: %llu entries (gauge) / %lld (lines); the module's slab objects: %lld\n",
+	       gauge, lines, after);
 
 	if (fl.errors) {
 		fprintf(stderr, "cacheproxy-flood: %llu wrong answers or errors\n",
@@ -418,14 +412,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cacheproxy-flood: FAIL: entries left after flush\n");
 		ret = 1;
 	}
-	if (full - base < (long long)(fl.bound < fl.keys ? fl.bound : fl.keys) / 2) {
-		fprintf(stderr, "cacheproxy-flood: FAIL: a full cache added only %lld kmalloc objects: not measuring the entries' caches\n",
-			full - base);
+	if (full < (long long)(fl.bound < fl.keys ? fl.bound : fl.keys) / 2) {
+		fprintf(stderr, "cacheproxy-flood: FAIL: a full cache showed only %lld objects in the module's slab caches: not measuring the entries\n",
+			full);
 		ret = 1;
 	}
-	if (after - base > fl.tolerance) {
-		fprintf(stderr, "cacheproxy-flood: FAIL: %lld kmalloc objects above baseline after the flush (tolerance %ld)\n",
-			after - base, fl.tolerance);
+	if (after) {
+		fprintf(stderr, "cacheproxy-flood: FAIL: %lld objects left in the module's slab caches after the flush\n",
+			after);
 		ret = 1;
 	}
 	printf("%s\n", ret ? "FAIL" : "ok");
