@@ -157,6 +157,8 @@ static void many_key_burst(struct kunit *test)
 	unsigned int i;
 
 	cacheproxy_kunit_config(test, &cfg);
+	/* Fewer than the keys: the bound must hold while CLOCK evicts. */
+	cfg.capacity = MANY_KEYS / 2;
 	cache = cacheproxy_kunit_cache(test, &cfg);
 	b = cacheproxy_kunit_burst_alloc(test, cache,
 					 cacheproxy_kunit_lookup_many);
@@ -179,12 +181,13 @@ static void many_key_burst(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.loads_ok + st.loads_failed, st.loads_started);
 	KUNIT_EXPECT_EQ(test, st.loads_failed, 0);
 	/* A miss either started its load or was served by another's. */
-	KUNIT_EXPECT_EQ(test, st.misses,
-			st.loads_started + st.coalesced + st.nomem);
+	KUNIT_EXPECT_EQ(test, st.misses, st.loads_started + st.coalesced +
+					 st.nomem + st.refused);
 	KUNIT_EXPECT_EQ(test, st.nomem, 0);
+	KUNIT_EXPECT_EQ(test, st.refused, 0);
 	KUNIT_EXPECT_GE(test, st.loads_started, MANY_KEYS);
 	KUNIT_EXPECT_LE(test, st.entries, cfg.capacity);
-	KUNIT_EXPECT_LE(test, st.entries, MANY_KEYS);
+	KUNIT_EXPECT_GT(test, st.evictions, 0);
 	KUNIT_EXPECT_EQ(test, st.expirations, 0);
 	KUNIT_EXPECT_EQ(test, st.invalidations, 0);
 	if (dedups(&cfg)) {

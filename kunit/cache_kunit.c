@@ -84,6 +84,13 @@ static void hit_after_miss(struct kunit *test)
 			   cacheproxy_strategy_name(cfg.strategy));
 }
 
+/*
+ * A value lives ttl_ms on the cache's clock: alive 1 s before its end,
+ * gone at it. The clock is moved, not slept on; real time passing during
+ * the case only ages the entry more, so it could only make the "alive"
+ * probe fail, never let a wrong lifetime pass (a 1 s margin: a case takes
+ * milliseconds).
+ */
 static void ttl_expiry(struct kunit *test)
 {
 	struct cacheproxy_config cfg;
@@ -92,14 +99,15 @@ static void ttl_expiry(struct kunit *test)
 	u64 a, b, c;
 
 	cacheproxy_kunit_config(test, &cfg);
-	cfg.ttl_ms = 10000;
+	cfg.ttl_ms = 7000;
 	cache = cacheproxy_kunit_cache(test, &cfg);
 
 	KUNIT_ASSERT_EQ(test, cacheproxy_kunit_get(test, cache, "ttl", &a), 0);
-	advance_ms(cache, 5000);
+	advance_ms(cache, cfg.ttl_ms - 1000);
 	KUNIT_ASSERT_EQ(test, cacheproxy_kunit_get(test, cache, "ttl", &b), 0);
 	KUNIT_EXPECT_EQ(test, b, a);
-	advance_ms(cache, 6000);
+	/* Exactly at the end (plus the real time that passed): expired. */
+	advance_ms(cache, 1000);
 	KUNIT_ASSERT_EQ(test, cacheproxy_kunit_get(test, cache, "ttl", &c), 0);
 	KUNIT_EXPECT_GT(test, c, a);
 
@@ -131,7 +139,11 @@ static void ttl_zero_never_expires(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.expirations, 0);
 }
 
-/* ENOENT is cached for neg_ttl_ms, which is not the lifetime of values. */
+/*
+ * ENOENT is cached for exactly neg_ttl_ms (a value other than the
+ * default, and other than the lifetime of values): still cached 1 s before
+ * its end, gone at it, while a value of the same age lives on.
+ */
 static void negative_cached(struct kunit *test)
 {
 	struct cacheproxy_config cfg;
@@ -140,8 +152,8 @@ static void negative_cached(struct kunit *test)
 	u64 seq, alive, still;
 
 	cacheproxy_kunit_config(test, &cfg);
-	cfg.ttl_ms = 10000;
-	cfg.neg_ttl_ms = 5000;
+	cfg.ttl_ms = 60000;
+	cfg.neg_ttl_ms = 3000;
 	cache = cacheproxy_kunit_cache(test, &cfg);
 
 	KUNIT_ASSERT_EQ(test, cacheproxy_kunit_get(test, cache, "alive", &alive), 0);
@@ -154,8 +166,16 @@ static void negative_cached(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.loads_failed, 1);
 	KUNIT_EXPECT_EQ(test, st.hits, 1);
 
-	/* 6 s later the ENOENT has expired, the value (10 s) has not. */
-	advance_ms(cache, 6000);
+	/* 1 s before the end of neg_ttl_ms: still cached (a hit). */
+	advance_ms(cache, cfg.neg_ttl_ms - 1000);
+	KUNIT_EXPECT_EQ(test, cacheproxy_kunit_get(test, cache, "enoent-x", &seq),
+			-ENOENT);
+	KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_quiesce(cache, &st));
+	KUNIT_EXPECT_EQ(test, st.loads_started, 2);
+	KUNIT_EXPECT_EQ(test, st.hits, 2);
+
+	/* At the end: loaded again; the value (60 s) lives on. */
+	advance_ms(cache, 1000);
 	KUNIT_EXPECT_EQ(test, cacheproxy_kunit_get(test, cache, "enoent-x", &seq),
 			-ENOENT);
 	KUNIT_ASSERT_EQ(test, cacheproxy_kunit_get(test, cache, "alive", &still), 0);
@@ -163,6 +183,7 @@ static void negative_cached(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_quiesce(cache, &st));
 	KUNIT_EXPECT_EQ(test, st.loads_started, 3);
 	KUNIT_EXPECT_EQ(test, st.loads_failed, 2);
+	KUNIT_EXPECT_EQ(test, st.expirations, 1);
 }
 
 static void negative_ttl_zero_not_cached(struct kunit *test)

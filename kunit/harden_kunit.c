@@ -443,10 +443,86 @@ static void miss_then_load_lands(struct kunit *test)
 	}
 }
 
+/* A flush while a load is in flight answers it but does not cache it. */
+static void flush_inflight(struct kunit *test)
+{
+	struct cacheproxy_config cfg;
+	struct cacheproxy_cache *cache;
+	struct cacheproxy_stats st;
+	struct lone_waiter *w;
+	u64 first = 0, second = 0;
+	bool ok;
+
+	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	cacheproxy_kunit_config(test, &cfg);
+	cache = cacheproxy_kunit_cache(test, &cfg);
+
+	cacheproxy_test_gate_loads(cache, true);
+	lone_waiter_start(test, w, cache, "flushed");
+	ok = cacheproxy_kunit_wait_misses(cache, 1, 1, &st);
+	KUNIT_EXPECT_TRUE(test, ok);
+	cacheproxy_flush(cache);
+	cacheproxy_test_gate_loads(cache, false);
+	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(w));
+	KUNIT_ASSERT_EQ(test, w->ret, 0);
+	ok = cacheproxy_kunit_parse_value("flushed", w->val, w->val_len, &first);
+	KUNIT_EXPECT_TRUE(test, ok);
+
+	KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_quiesce(cache, &st));
+	KUNIT_EXPECT_EQ(test, st.entries, 0);
+	KUNIT_ASSERT_EQ(test, cacheproxy_kunit_get(test, cache, "flushed",
+						   &second), 0);
+	KUNIT_EXPECT_GT(test, second, first);
+	KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_quiesce(cache, &st));
+	KUNIT_EXPECT_EQ(test, st.loads_started, 2);
+}
+
+/*
+ * One of two callers waiting for the same key is killed: it returns at
+ * once, and the other still gets the value (from the shared load where
+ * the strategy shares loads).
+ */
+static void killed_waiter_co_waiter(struct kunit *test)
+{
+	const enum cacheproxy_strategy *strategy = test->param_value;
+	bool dedup = *strategy != CACHEPROXY_SPINLOCK;
+	struct cacheproxy_config cfg;
+	struct cacheproxy_cache *cache;
+	struct cacheproxy_stats st;
+	struct lone_waiter *w;
+	u64 seq = 0;
+	bool ok;
+
+	w = kunit_kcalloc(test, 2, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	cacheproxy_kunit_config(test, &cfg);
+	cache = cacheproxy_kunit_cache(test, &cfg);
+
+	cacheproxy_test_gate_loads(cache, true);
+	lone_waiter_start(test, &w[0], cache, "co");
+	lone_waiter_start(test, &w[1], cache, "co");
+	ok = cacheproxy_kunit_wait_misses(cache, 2, dedup ? 1 : 2, &st);
+	KUNIT_EXPECT_TRUE(test, ok);
+	send_sig(SIGKILL, w[0].task, 1);
+	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(&w[0]));
+	KUNIT_EXPECT_EQ(test, w[0].ret, -ERESTARTSYS);
+	cacheproxy_test_gate_loads(cache, false);
+	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(&w[1]));
+	KUNIT_ASSERT_EQ(test, w[1].ret, 0);
+	ok = cacheproxy_kunit_parse_value("co", w[1].val, w[1].val_len, &seq);
+	KUNIT_EXPECT_TRUE(test, ok);
+	KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_quiesce(cache, &st));
+	KUNIT_EXPECT_EQ(test, st.loads_started, dedup ? 1 : 2);
+	KUNIT_EXPECT_EQ(test, st.coalesced, dedup ? 1 : 0);
+}
+
 static struct kunit_case cacheproxy_harden_cases[] = {
 	KUNIT_CASE_PARAM(teardown_killed_request, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(invalidate_other_inflight, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(miss_then_load_lands, cacheproxy_kunit_strategies),
+	KUNIT_CASE_PARAM(flush_inflight, cacheproxy_kunit_strategies),
+	KUNIT_CASE_PARAM(killed_waiter_co_waiter, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(flight_bound, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(shutdown_answers_waiters, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(signal_ends_wait, cacheproxy_kunit_strategies),

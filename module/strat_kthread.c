@@ -276,15 +276,38 @@ static void kt_call(struct kt_cache *kc, struct kt_msg *msg)
 }
 
 /*
- * Sender: posts a lookup message, holding it and giving the owner a
+ * Sender: posts a new lookup message for @k (with @spare, a flight for the
+ * owner to register, or NULL), holding it and giving the owner a
  * reference, and waits for the reply as cacheproxy_flight_wait() waits.
+ * Returns the message (the sender's reference) or an ERR_PTR: -ENOMEM,
+ * -ERESTARTSYS (the message was dropped). @spare is the message's either
+ * way. A message is never posted twice: the owner drops its reference
+ * after completing the reply, so a second trip is a new message.
  */
-static int kt_post_lookup(struct kt_cache *kc, struct kt_msg *msg)
+static struct kt_msg *kt_post_lookup(struct kt_cache *kc,
+				     const struct cacheproxy_key_ref *k,
+				     struct cacheproxy_flight *spare)
 {
+	struct kt_msg *msg;
+
+	msg = kmalloc(struct_size(msg, key_buf, k->len), GFP_KERNEL_ACCOUNT);
+	if (!msg) {
+		if (spare)
+			cacheproxy_flight_put(spare);
+		cacheproxy_count_lookup(kc->cache, CACHEPROXY_NOMEM);
+		return ERR_PTR(-ENOMEM);
+	}
+	kt_msg_init(msg, kc, KT_LOOKUP, k);
+	memcpy(msg->key_buf, k->key, k->len);
+	msg->k.key = msg->key_buf;
+	msg->spare = spare;
 	refcount_set(&msg->ref, 2);
-	reinit_completion(&msg->reply);
 	kthread_queue_work(kc->worker, &msg->work);
-	return wait_for_completion_interruptible(&msg->reply);
+	if (wait_for_completion_interruptible(&msg->reply)) {
+		kt_msg_put(msg);
+		return ERR_PTR(-ERESTARTSYS);
+	}
+	return msg;
 }
 
 static int kt_lookup(struct cacheproxy_cache *cache,
@@ -296,29 +319,17 @@ static int kt_lookup(struct cacheproxy_cache *cache,
 	struct kt_msg *msg;
 	int ret;
 
-	msg = kmalloc(struct_size(msg, key_buf, k->len), GFP_KERNEL_ACCOUNT);
-	if (!msg) {
-		cacheproxy_count_lookup(cache, CACHEPROXY_NOMEM);
-		return -ENOMEM;
+	msg = kt_post_lookup(kc, k, NULL);
+	if (!IS_ERR(msg) && msg->need_flight) {
+		kt_msg_put(msg);
+		spare = cacheproxy_flight_alloc(cache, k);
+		if (IS_ERR(spare))
+			return cacheproxy_flight_alloc_failed(cache,
+							      PTR_ERR(spare));
+		msg = kt_post_lookup(kc, k, spare);
 	}
-	kt_msg_init(msg, kc, KT_LOOKUP, k);
-	memcpy(msg->key_buf, k->key, k->len);
-	msg->k.key = msg->key_buf;
-	ret = kt_post_lookup(kc, msg);
-	if (!ret && msg->need_flight) {
-		/* Answered and put by the owner: the message is ours again. */
-		spare = cacheproxy_flight_alloc(cache, &msg->k);
-		if (IS_ERR(spare)) {
-			ret = cacheproxy_flight_alloc_failed(cache,
-							     PTR_ERR(spare));
-			goto out;
-		}
-		msg->need_flight = false;
-		msg->spare = spare;
-		ret = kt_post_lookup(kc, msg);
-	}
-	if (ret)
-		goto out;
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
 	if (msg->entry)
 		ret = cacheproxy_entry_copy(msg->entry, val, val_size, val_len);
 	else if (msg->flight)
@@ -326,7 +337,6 @@ static int kt_lookup(struct cacheproxy_cache *cache,
 					     val_len);
 	else
 		ret = msg->err;
-out:
 	kt_msg_put(msg);
 	return ret;
 }
