@@ -56,7 +56,7 @@ cp_need_bench_packages()
 }
 
 # cp_kernel_field NAME COLUMN: one column of scripts/vm/kernels for NAME.
-# Columns: 1 name, 2 source, 3 mem, 4 fragments, 5 cmdline.
+# Columns: 1 name, 2 source, 3 mem, 4 fragments, 5 cmdline, 6 faults.
 cp_kernel_field()
 {
 	awk -v n="$1" -v c="$2" '!/^#/ && $1 == n { print $c; f = 1 }
@@ -66,6 +66,87 @@ cp_kernel_field()
 cp_kernel_names()
 {
 	awk '!/^#/ && NF { print $1 }' "$CP_ROOT/scripts/vm/kernels"
+}
+
+# cp_kernel_faults NAME: "yes" when scripts/vm/kernels declares fault
+# injection for kernel NAME, "no" when it declares none; fails otherwise.
+cp_kernel_faults()
+{
+	local f
+
+	f=$(cp_kernel_field "$1" 6) || return 1
+	case $f in
+	yes|no) echo "$f" ;;
+	*) cp_log "scripts/vm/kernels: '$1' declares faults '$f' (yes or no)"
+	   return 1 ;;
+	esac
+}
+
+# The options the fault tests need where a kernel declares fault injection.
+CP_FAULT_OPTIONS="CONFIG_DEBUG_FS CONFIG_FAULT_INJECTION CONFIG_FAILSLAB CONFIG_FAULT_INJECTION_DEBUG_FS"
+
+# cp_config_missing CONFIG FRAGMENT...: merge_config.sh's check ("Value
+# requested for ... not in final .config"), made on the result: print every
+# option the fragments request (the last fragment that sets one wins) that
+# is not so in CONFIG, as "CONFIG_X: requested y, got n". A request for "is
+# not set" is met by an option that is absent. Exit status: 0 when nothing
+# is missing.
+cp_config_missing()
+{
+	local config=$1
+
+	shift
+	awk '
+	function val(line, m) {
+		if (match(line, /^CONFIG_[A-Za-z0-9_]+=/))
+			return substr(line, RLENGTH + 1)
+		return "n"
+	}
+	function name(line) {
+		if (match(line, /CONFIG_[A-Za-z0-9_]+/))
+			return substr(line, RSTART, RLENGTH)
+		return ""
+	}
+	FNR == 1 { file++ }
+	!/^CONFIG_[A-Za-z0-9_]+=/ && !/^# CONFIG_[A-Za-z0-9_]+ is not set/ { next }
+	file == 1 { got[name($0)] = val($0); next }
+	{
+		want[name($0)] = val($0)
+		if (!(name($0) in order))
+			order[name($0)] = ++n
+	}
+	END {
+		for (o in want) {
+			g = (o in got) ? got[o] : "n"
+			if (g != want[o])
+				bad[order[o]] = o ": requested " want[o] ", got " g
+		}
+		for (i = 1; i <= n; i++)
+			if (i in bad) {
+				print bad[i]
+				status = 1
+			}
+		exit status
+	}' "$config" "$@"
+}
+
+# cp_ktap_allow_args KERNEL: the --allow-skip-reason arguments of
+# scripts/ktap-summary for a guest-check run on KERNEL. The fault tests'
+# "no failslab / fail_cacheproxy" and the gate's skips are allowed only
+# where scripts/vm/kernels declares no fault injection; insmod stepping
+# of all but one strategy (guest-check) everywhere.
+cp_ktap_allow_args()
+{
+	local faults
+
+	faults=$(cp_kernel_faults "$1") || return 1
+	if [ "$faults" = no ]; then
+		printf -- '--allow-skip-reason\n%s\n' \
+			'^no /sys/kernel/debug/(failslab|fail_cacheproxy)/: this kernel has no CONFIG_' \
+			'^this kernel is declared without fault injection$'
+	fi
+	printf -- '--allow-skip-reason\n%s\n' \
+		'^insmod is stepped for "[a-z]+" only'
 }
 
 # The source package version, usable in a path ("~" becomes "_").
@@ -172,17 +253,5 @@ cp_results()
 		ok) cp_result 0 "$line" ;;
 		FAIL) cp_result 1 "$line" ;;
 		esac
-	done
-}
-
-# cp_kunit_suite_args: "--expect-suite NAME" for every KUnit suite that
-# kunit/*.c declares, for scripts/ktap-summary.
-cp_kunit_suite_args()
-{
-	local s
-
-	for s in $(grep -ho '\.name = "cacheproxy[a-z0-9_]*"' \
-		   "$CP_ROOT"/kunit/*.c | cut -d'"' -f2); do
-		printf -- '--expect-suite\n%s\n' "$s"
 	done
 }

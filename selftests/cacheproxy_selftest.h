@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -352,6 +353,43 @@ static inline int cp_stat_line(const char *text, const char *name,
 			line++;
 	}
 	return -ENOENT;
+}
+
+/*
+ * One counter of /proc/cacheproxy/stats, which (unlike the device) does
+ * not pin the module. Returns 0, -errno of the read, or cp_stat_line()'s
+ * -ENOENT / -EINVAL.
+ */
+static inline int cp_proc_stat(const char *name, unsigned long long *v)
+{
+	char text[8192];
+	ssize_t n;
+
+	n = cp_read_file(CP_PROC_STATS, text, sizeof(text));
+	if (n < 0)
+		return n;
+	return cp_stat_line(text, name, v);
+}
+
+/*
+ * Reaps child @pid, waiting up to @ms. Returns 0 with its wait status in
+ * *@status, -ETIMEDOUT if it is still running, or -errno of waitpid().
+ */
+static inline int cp_wait_child(pid_t pid, int ms, int *status)
+{
+	long long end = cp_now_ms() + ms;
+	pid_t ret;
+
+	for (;;) {
+		ret = waitpid(pid, status, WNOHANG);
+		if (ret == pid)
+			return 0;
+		if (ret < 0)
+			return -errno;
+		if (cp_now_ms() > end)
+			return -ETIMEDOUT;
+		usleep(1000);
+	}
 }
 
 /*
