@@ -501,6 +501,9 @@ static void killed_waiter_co_waiter(struct kunit *test)
 
 	cacheproxy_test_gate_loads(cache, true);
 	lone_waiter_start(test, &w[0], cache, "co");
+	/* The second caller comes once the first one's load is registered. */
+	ok = cacheproxy_kunit_wait_misses(cache, 1, 1, &st);
+	KUNIT_EXPECT_TRUE(test, ok);
 	lone_waiter_start(test, &w[1], cache, "co");
 	ok = cacheproxy_kunit_wait_misses(cache, 2, dedup ? 1 : 2, &st);
 	KUNIT_EXPECT_TRUE(test, ok);

@@ -214,7 +214,8 @@ cp_copy_sources()
 # kernel and per work tree, so clones never share object files. With
 # CACHEPROXY_BUSTED=1 in the environment (the negative control: make reads
 # it and Kbuild adds the broken strategy "busted") the build goes to a
-# directory of its own, so it never mixes with the real module.
+# directory of its own, so it never mixes with the real module; likewise
+# CACHEPROXY_PLANT=NAME (a planted bug of module/plant.h).
 cp_obj_dir()
 {
 	local tree
@@ -222,6 +223,8 @@ cp_obj_dir()
 	tree=$(echo "$CP_ROOT" | sha256sum | cut -c1-8)
 	if [ "${CACHEPROXY_BUSTED:-}" = 1 ]; then
 		echo "$CP_CACHE/obj/$tree/$1-busted"
+	elif [ -n "${CACHEPROXY_PLANT:-}" ]; then
+		echo "$CP_CACHE/obj/$tree/$1-plant-$CACHEPROXY_PLANT"
 	else
 		echo "$CP_CACHE/obj/$tree/$1"
 	fi
