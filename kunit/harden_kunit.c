@@ -15,6 +15,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/time64.h>
 
 #include "helpers.h"
 #include "params.h"
@@ -520,10 +521,54 @@ static void killed_waiter_co_waiter(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.coalesced, dedup ? 1 : 0);
 }
 
+/*
+ * The clock is read where it is compared: a caller that slept (here,
+ * paused in its flight allocation) between its first look and its second
+ * must not judge an entry by the time it read before sleeping. The entry
+ * loaded meanwhile expires during the pause, so the second look must find
+ * it expired and load afresh, never serve it as a hit.
+ */
+static void clock_read_after_sleep(struct kunit *test)
+{
+	struct cacheproxy_config cfg;
+	struct cacheproxy_cache *cache;
+	struct cacheproxy_stats st;
+	struct lone_waiter *w;
+	unsigned int ms;
+	u64 a = 0, b = 0;
+	bool ok;
+
+	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	cacheproxy_kunit_config(test, &cfg);
+	cache = cacheproxy_kunit_cache(test, &cfg);
+
+	cacheproxy_test_pause_flight(cache, true);
+	lone_waiter_start(test, w, cache, "aging");
+	for (ms = 0; !cacheproxy_test_flight_paused(cache) &&
+	     ms < CACHEPROXY_KUNIT_WAIT_MS; ms += 20)
+		msleep(20);
+	KUNIT_ASSERT_TRUE(test, cacheproxy_test_flight_paused(cache));
+
+	KUNIT_ASSERT_EQ(test, cacheproxy_kunit_get(test, cache, "aging", &a), 0);
+	/* The value dies while the other caller sleeps. */
+	cacheproxy_test_advance_clock(cache,
+				      (u64)(cfg.ttl_ms + 1000) * NSEC_PER_MSEC);
+	cacheproxy_test_pause_flight(cache, false);
+	KUNIT_ASSERT_TRUE(test, lone_waiter_returned(w));
+	KUNIT_ASSERT_EQ(test, w->ret, 0);
+	ok = cacheproxy_kunit_parse_value("aging", w->val, w->val_len, &b);
+	KUNIT_EXPECT_TRUE(test, ok);
+	KUNIT_EXPECT_GT(test, b, a);
+	KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_quiesce(cache, &st));
+	KUNIT_EXPECT_EQ(test, st.loads_started, 2);
+}
+
 static struct kunit_case cacheproxy_harden_cases[] = {
 	KUNIT_CASE_PARAM(teardown_killed_request, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(invalidate_other_inflight, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(miss_then_load_lands, cacheproxy_kunit_strategies),
+	KUNIT_CASE_PARAM(clock_read_after_sleep, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(flush_inflight, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(killed_waiter_co_waiter, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(flight_bound, cacheproxy_kunit_strategies),
