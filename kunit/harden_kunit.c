@@ -106,6 +106,25 @@ static struct task_struct *lone_waiter_start(struct kunit *test,
 	return t;
 }
 
+/*
+ * Starts a waiter on @key that misses and then waits, paused in its flight
+ * allocation (between its first look and its registration), until the
+ * test calls cacheproxy_test_pause_flight(cache, false).
+ */
+static void lone_waiter_start_paused(struct kunit *test, struct lone_waiter *w,
+				     struct cacheproxy_cache *cache,
+				     const char *key)
+{
+	unsigned int ms;
+
+	cacheproxy_test_pause_flight(cache, true);
+	lone_waiter_start(test, w, cache, key);
+	for (ms = 0; !cacheproxy_test_flight_paused(cache) &&
+	     ms < CACHEPROXY_KUNIT_WAIT_MS; ms += 20)
+		msleep(20);
+	KUNIT_ASSERT_TRUE(test, cacheproxy_test_flight_paused(cache));
+}
+
 /* Waits (generously) for the waiter's lookup to return. */
 static bool lone_waiter_returned(struct lone_waiter *w)
 {
@@ -411,7 +430,6 @@ static void miss_then_load_lands(struct kunit *test)
 	struct cacheproxy_cache *cache;
 	struct cacheproxy_stats st;
 	struct lone_waiter *w;
-	unsigned int ms;
 	u64 a = 0, b = 0;
 	bool ok;
 
@@ -420,12 +438,7 @@ static void miss_then_load_lands(struct kunit *test)
 	cacheproxy_kunit_config(test, &cfg);
 	cache = cacheproxy_kunit_cache(test, &cfg);
 
-	cacheproxy_test_pause_flight(cache, true);
-	lone_waiter_start(test, w, cache, "race");
-	for (ms = 0; !cacheproxy_test_flight_paused(cache) &&
-	     ms < CACHEPROXY_KUNIT_WAIT_MS; ms += 20)
-		msleep(20);
-	KUNIT_ASSERT_TRUE(test, cacheproxy_test_flight_paused(cache));
+	lone_waiter_start_paused(test, w, cache, "race");
 
 	/* Meanwhile A's lookup loads the key and caches it. */
 	KUNIT_ASSERT_EQ(test, cacheproxy_kunit_get(test, cache, "race", &a), 0);
@@ -534,7 +547,6 @@ static void clock_read_after_sleep(struct kunit *test)
 	struct cacheproxy_cache *cache;
 	struct cacheproxy_stats st;
 	struct lone_waiter *w;
-	unsigned int ms;
 	u64 a = 0, b = 0;
 	bool ok;
 
@@ -543,12 +555,7 @@ static void clock_read_after_sleep(struct kunit *test)
 	cacheproxy_kunit_config(test, &cfg);
 	cache = cacheproxy_kunit_cache(test, &cfg);
 
-	cacheproxy_test_pause_flight(cache, true);
-	lone_waiter_start(test, w, cache, "aging");
-	for (ms = 0; !cacheproxy_test_flight_paused(cache) &&
-	     ms < CACHEPROXY_KUNIT_WAIT_MS; ms += 20)
-		msleep(20);
-	KUNIT_ASSERT_TRUE(test, cacheproxy_test_flight_paused(cache));
+	lone_waiter_start_paused(test, w, cache, "aging");
 
 	KUNIT_ASSERT_EQ(test, cacheproxy_kunit_get(test, cache, "aging", &a), 0);
 	/* The value dies while the other caller sleeps. */
