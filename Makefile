@@ -30,6 +30,10 @@ modules:
 
 # kbuild's modules_install runs depmod itself (against INSTALL_MOD_PATH).
 install modules_install: modules
+	@if [ -n "$(CACHEPROXY_BUSTED)$(CACHEPROXY_PLANT)" ]; then \
+		echo "cacheproxy: refusing to install a test build (CACHEPROXY_BUSTED or CACHEPROXY_PLANT is set)" >&2; \
+		exit 1; \
+	fi
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 
 tools:

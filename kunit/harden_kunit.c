@@ -62,8 +62,9 @@ static int lone_waiter_thread(void *data)
 }
 
 /*
- * Ends the waiter's lookup if it still waits (the gate opens, SIGKILL ends
- * the wait) and stops the thread. Idempotent; also run when the case ends,
+ * Ends the waiter's lookup if it still waits (the pause and the gate open,
+ * SIGKILL ends the wait; a held owner stays held, teardown releases it)
+ * and stops the thread. Idempotent; also run when the case ends,
  * before the cache is destroyed, so that a failed assertion leaves no
  * thread behind.
  */
@@ -71,6 +72,8 @@ static void lone_waiter_stop(struct lone_waiter *w)
 {
 	if (!w->task)
 		return;
+	/* The pause ignores signals (TASK_IDLE): open it too. */
+	cacheproxy_test_pause_flight(w->cache, false);
 	cacheproxy_test_gate_loads(w->cache, false);
 	send_sig(SIGKILL, w->task, 1);
 	kthread_stop(w->task);
@@ -125,6 +128,18 @@ static void lone_waiter_start_paused(struct kunit *test, struct lone_waiter *w,
 	KUNIT_ASSERT_TRUE(test, cacheproxy_test_flight_paused(cache));
 }
 
+/*
+ * What a lookup interrupted by a signal returns on the case's strategy:
+ * spinlock restarts the call only when no handler ran (a restart could not
+ * rejoin its load), the others restart it if the handler asks.
+ */
+static int interrupted(struct kunit *test)
+{
+	const enum cacheproxy_strategy *strategy = test->param_value;
+
+	return *strategy == CACHEPROXY_SPINLOCK ? -ERESTARTNOHAND : -ERESTARTSYS;
+}
+
 /* Waits (generously) for the waiter's lookup to return. */
 static bool lone_waiter_returned(struct lone_waiter *w)
 {
@@ -133,31 +148,36 @@ static bool lone_waiter_returned(struct lone_waiter *w)
 }
 
 /*
- * A caller killed while its request is still queued (the kthread owner is
- * held back) leaves the request behind; destroying the cache right then
- * must handle it before the loader is drained, not queue a load on a
- * drained loader (a use-after-free under KASAN before the fix). Every
- * strategy is run; only kthread has an owner to hold.
+ * A caller killed while its request is still queued leaves the request
+ * behind; destroying the cache right then must handle it before the loader
+ * is drained, never after (a load queued on a drained loader is a
+ * use-after-free). For kthread the request is the second trip of a miss,
+ * the one that carries a flight: the caller is paused between its trips,
+ * the owner is held, the second trip is queued behind the hold and its
+ * sender killed; the hold lasts until teardown's quiesce stage, so a
+ * teardown without that stage hangs (red) instead of passing. Every
+ * strategy runs it; the others have no owner to hold.
  */
 static void teardown_killed_request(struct kunit *test)
 {
 	struct cacheproxy_config cfg;
 	struct cacheproxy_cache *cache;
 	struct lone_waiter *w;
-	struct task_struct *t;
 
 	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, w);
 	cacheproxy_kunit_config(test, &cfg);
 	cache = cacheproxy_kunit_cache(test, &cfg);
-	cacheproxy_test_hold_owner(cache, true);
 	cacheproxy_test_gate_loads(cache, true);
 
-	t = lone_waiter_start(test, w, cache, "slow-killed");
+	lone_waiter_start_paused(test, w, cache, "slow-killed");
+	cacheproxy_test_hold_owner(cache, true);
+	cacheproxy_test_pause_flight(cache, false);
+	/* Not a timed assertion: the kill may come before or after the post. */
 	msleep(20);
-	send_sig(SIGKILL, t, 1);
+	send_sig(SIGKILL, w->task, 1);
 	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(w));
-	KUNIT_EXPECT_EQ(test, w->ret, -ERESTARTSYS);
+	KUNIT_EXPECT_EQ(test, w->ret, interrupted(test));
 	lone_waiter_stop(w);
 
 	/* Destroyed now, with the killed caller's request still queued. */
@@ -364,7 +384,7 @@ static void signal_ends_wait(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ok);
 	send_sig(SIGUSR1, t, 1);
 	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(w));
-	KUNIT_EXPECT_EQ(test, w->ret, -ERESTARTSYS);
+	KUNIT_EXPECT_EQ(test, w->ret, interrupted(test));
 	lone_waiter_stop(w);
 	/*
 	 * The abandoned load still lands: the next lookup waits for it or
@@ -523,7 +543,7 @@ static void killed_waiter_co_waiter(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ok);
 	send_sig(SIGKILL, w[0].task, 1);
 	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(&w[0]));
-	KUNIT_EXPECT_EQ(test, w[0].ret, -ERESTARTSYS);
+	KUNIT_EXPECT_EQ(test, w[0].ret, interrupted(test));
 	cacheproxy_test_gate_loads(cache, false);
 	KUNIT_EXPECT_TRUE(test, lone_waiter_returned(&w[1]));
 	KUNIT_ASSERT_EQ(test, w[1].ret, 0);

@@ -329,8 +329,8 @@ EXPORT_SYMBOL_IF_KUNIT(cacheproxy_test_gate_loads);
 
 /*
  * Test hook: while @held, the strategy's owner thread (kthread) handles no
- * message; teardown's first stage releases it. No effect on the strategies
- * without an owner.
+ * message; teardown's quiesce stage releases it. No effect on the
+ * strategies without an owner.
  */
 void cacheproxy_test_hold_owner(struct cacheproxy_cache *cache, bool held)
 {

@@ -16,6 +16,7 @@
  * refused while the device is open.
  */
 #include <linux/cacheproxy.h>
+#include <linux/errno.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/minmax.h>
@@ -136,9 +137,15 @@ static long ioc_get_batch(unsigned int cmd,
 		it.value_len = 0;
 		it.status = get_one(it.key, it.key_len, it.value,
 				    it.value_size, &it.value_len);
-		/* Failures of the call, not of the key. */
-		if (it.status == -EFAULT || it.status == -ERESTARTSYS)
+		/*
+		 * Failures of the call, not of the key. Once an item is done a
+		 * signal ends the call with EINTR rather than restarting it from
+		 * its first item (loads that are not cached would run again).
+		 */
+		if (it.status == -EFAULT)
 			return it.status;
+		if (it.status == -ERESTARTSYS || it.status == -ERESTARTNOHAND)
+			return i ? -EINTR : it.status;
 		if (put_user(it.value_len, &uit->value_len) ||
 		    put_user(it.status, &uit->status))
 			return -EFAULT;

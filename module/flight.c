@@ -57,7 +57,7 @@ struct cacheproxy_flight *cacheproxy_flight_alloc(struct cacheproxy_cache *cache
 {
 	struct cacheproxy_flight *f;
 
-	if (IS_ENABLED(CONFIG_KUNIT) &&
+	if (IS_ENABLED(CONFIG_KUNIT) && atomic_read(&cache->test_pause) == 1 &&
 	    atomic_cmpxchg(&cache->test_pause, 1, 2) == 1)
 		wait_event_idle(cache->loader.wait,
 				!atomic_read(&cache->test_pause) ||

@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/err.h>
+#include <linux/kernel.h>
 #include <linux/module.h>
 
 #include "bench.h"
@@ -16,6 +17,7 @@
 #include "fault.h"
 #include "flight.h"
 #include "params.h"
+#include "plant.h"
 #include "procfs.h"
 
 static struct cacheproxy_cache *cacheproxy_main_cache;
@@ -49,6 +51,10 @@ static int __init cacheproxy_init(void)
 	if (ret)
 		goto err_chardev;
 
+	if (CACHEPROXY_HAS_BUSTED || CACHEPROXY_PLANTED) {
+		pr_warn("a test build with a deliberate bug: never use it\n");
+		add_taint(TAINT_TEST, LOCKDEP_STILL_OK);
+	}
 	pr_info("loaded, strategy %s\n",
 		cacheproxy_strategy_name(cacheproxy_param_strategy));
 	return 0;

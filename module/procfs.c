@@ -235,10 +235,14 @@ int cacheproxy_procfs_init(struct cacheproxy_cache *cache)
 	procfs_dir = proc_mkdir("cacheproxy", NULL);
 	if (!procfs_dir)
 		return -ENOMEM;
-	if (!proc_create("lookup", 0600, procfs_dir, &lookup_ops) ||
-	    !proc_create_single("stats", 0444, procfs_dir, stats_show) ||
+	/*
+	 * lookup last: on a failure no lookup can be waiting for a load, so
+	 * proc_remove() below waits for nothing long.
+	 */
+	if (!proc_create_single("stats", 0444, procfs_dir, stats_show) ||
 	    !proc_create_seq("entries", 0400, procfs_dir, &entries_seq_ops) ||
-	    !proc_create("control", 0200, procfs_dir, &control_ops)) {
+	    !proc_create("control", 0200, procfs_dir, &control_ops) ||
+	    !proc_create("lookup", 0600, procfs_dir, &lookup_ops)) {
 		proc_remove(procfs_dir);
 		return -ENOMEM;
 	}

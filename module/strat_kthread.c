@@ -66,7 +66,8 @@
  * @flights:	the registered flights, one per key; owner only
  * @hold:	test hook: a message that keeps the owner busy while @held
  * @held:	see cacheproxy_test_hold_owner(); WRITE_ONCE/READ_ONCE, and
- *		the loader's wait queue orders it against the owner's sleep
+ *		the loader's wait queue orders it against the owner's sleep;
+ *		cleared by the test or by kt_quiesce()
  */
 struct kt_cache {
 	struct cacheproxy_cache *cache;
@@ -96,6 +97,9 @@ enum kt_op {
  * @chunk:	KT_SHOW: which chunk of the table
  * @spare:	KT_LOOKUP: a flight the sender allocated, for the owner to
  *		register when the key has none (the owner takes it over)
+ * @spare_err:	KT_LOOKUP: why the sender has no spare (its allocation
+ *		failed): on a second trip the owner answers a hit or a join
+ *		still, and fails the lookup with this only if it needed one
  * @entry:	reply: a reference to the entry found, or NULL
  * @flight:	reply: a reference to the flight to wait on, or NULL
  * @need_flight: reply: no flight is registered for the key; post again
@@ -114,6 +118,7 @@ struct kt_msg {
 	struct seq_file *m;
 	unsigned long chunk;
 	struct cacheproxy_flight *spare;
+	int spare_err;
 	struct cacheproxy_entry *entry;
 	struct cacheproxy_flight *flight;
 	bool need_flight;
@@ -198,8 +203,13 @@ static void kt_handle_lookup(struct kt_cache *kc, struct kt_msg *msg)
 		msg->flight = cacheproxy_flight_get(f);
 		return;
 	}
+	if (msg->spare_err) {
+		/* Second trip without a spare: no load can start. */
+		msg->err = cacheproxy_flight_alloc_failed(cache, msg->spare_err);
+		return;
+	}
 	if (!msg->spare) {
-		/* Counted once the sender comes back (or fails to). */
+		/* Counted on the second trip (or when the sender gives up). */
 		msg->need_flight = true;
 		return;
 	}
@@ -254,6 +264,7 @@ static void kt_msg_init(struct kt_msg *msg, struct kt_cache *kc,
 	msg->m = NULL;
 	msg->chunk = 0;
 	msg->spare = NULL;
+	msg->spare_err = 0;
 	msg->entry = NULL;
 	msg->flight = NULL;
 	msg->need_flight = false;
@@ -277,12 +288,13 @@ static void kt_call(struct kt_cache *kc, struct kt_msg *msg)
 
 /*
  * Sender: posts a new lookup message for @k (with @spare, a flight for the
- * owner to register, or NULL), holding it and giving the owner a
- * reference, and waits for the reply as cacheproxy_flight_wait() waits.
- * Returns the message (the sender's reference) or an ERR_PTR: -ENOMEM,
- * -ERESTARTSYS (the message was dropped). @spare is the message's either
- * way. A message is never posted twice: the owner drops its reference
- * after completing the reply, so a second trip is a new message.
+ * owner to register, an ERR_PTR saying why there is none, or NULL on a
+ * first trip), holding it and giving the owner a reference, and waits for
+ * the reply as cacheproxy_flight_wait() waits. Returns the message (the
+ * sender's reference) or an ERR_PTR: -ENOMEM, -ERESTARTSYS (the message
+ * was dropped). @spare is the message's either way. A message is never
+ * posted twice: the owner drops its reference after completing the reply,
+ * so a second trip is a new message.
  */
 static struct kt_msg *kt_post_lookup(struct kt_cache *kc,
 				     const struct cacheproxy_key_ref *k,
@@ -292,7 +304,7 @@ static struct kt_msg *kt_post_lookup(struct kt_cache *kc,
 
 	msg = kmalloc(struct_size(msg, key_buf, k->len), GFP_KERNEL_ACCOUNT);
 	if (!msg) {
-		if (spare)
+		if (!IS_ERR_OR_NULL(spare))
 			cacheproxy_flight_put(spare);
 		cacheproxy_count_lookup(kc->cache, CACHEPROXY_NOMEM);
 		return ERR_PTR(-ENOMEM);
@@ -300,10 +312,20 @@ static struct kt_msg *kt_post_lookup(struct kt_cache *kc,
 	kt_msg_init(msg, kc, KT_LOOKUP, k);
 	memcpy(msg->key_buf, k->key, k->len);
 	msg->k.key = msg->key_buf;
-	msg->spare = spare;
+	if (IS_ERR(spare))
+		msg->spare_err = PTR_ERR(spare);
+	else
+		msg->spare = spare;
 	refcount_set(&msg->ref, 2);
 	kthread_queue_work(kc->worker, &msg->work);
-	if (wait_for_completion_interruptible(&msg->reply)) {
+	/*
+	 * The first trip never waits for a load, and a handled signal that
+	 * ended it could leave a lookup counted as a hit whose caller got
+	 * EINTR, or not counted at all: only a fatal signal ends it. The
+	 * second trip waits interruptibly; the owner counts it either way.
+	 */
+	if (spare ? wait_for_completion_interruptible(&msg->reply) :
+		    wait_for_completion_killable(&msg->reply)) {
 		kt_msg_put(msg);
 		return ERR_PTR(-ERESTARTSYS);
 	}
@@ -322,10 +344,11 @@ static int kt_lookup(struct cacheproxy_cache *cache,
 	msg = kt_post_lookup(kc, k, NULL);
 	if (!IS_ERR(msg) && msg->need_flight) {
 		kt_msg_put(msg);
+		/*
+		 * Even when it failed: meanwhile the key may have been cached
+		 * or got a flight to join, which needs no slot.
+		 */
 		spare = cacheproxy_flight_alloc(cache, k);
-		if (IS_ERR(spare))
-			return cacheproxy_flight_alloc_failed(cache,
-							      PTR_ERR(spare));
 		msg = kt_post_lookup(kc, k, spare);
 	}
 	if (IS_ERR(msg))
@@ -377,14 +400,16 @@ static void kt_show_chunk(struct cacheproxy_cache *cache, struct seq_file *m,
 	kt_call(cache->priv, &msg);
 }
 
-/* Owner: the test hook's message; busy until released or shut down. */
+/*
+ * Owner: the test hook's message; busy until released, by the test or by
+ * teardown's quiesce stage (not by the shutdown before it, so that a test
+ * sees what a teardown without that stage would do).
+ */
 static void kt_handle_hold(struct kthread_work *work)
 {
 	struct kt_cache *kc = container_of(work, struct kt_cache, hold);
 
-	wait_event_idle(kc->cache->loader.wait,
-			!READ_ONCE(kc->held) ||
-			cacheproxy_cache_stopping(kc->cache));
+	wait_event_idle(kc->cache->loader.wait, !READ_ONCE(kc->held));
 }
 
 static void kt_test_hold(struct cacheproxy_cache *cache, bool held)
@@ -403,6 +428,7 @@ static void kt_quiesce(struct cacheproxy_cache *cache)
 {
 	struct kt_cache *kc = cache->priv;
 
+	kt_test_hold(cache, false);
 	kthread_flush_worker(kc->worker);
 }
 

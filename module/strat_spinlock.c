@@ -20,8 +20,9 @@
  * across it, but would then serialise even the hits behind every load.
  *
  * Lifetime. A flight holds the caller's reference and the load's. A caller
- * interrupted while it waits drops its reference and returns; the load goes
- * on, fills the cache for others, and the done callback's put frees the
+ * interrupted while it waits drops its reference and returns (EINTR even
+ * with SA_RESTART: a restart could not rejoin the load); the load goes on,
+ * fills the cache for others, and the done callback's put frees the
  * flight.
  *
  * Locks: sc->lock protects the table and the flight set; held only for
@@ -92,7 +93,13 @@ static int spin_lookup(struct cacheproxy_cache *cache,
 
 	ret = cacheproxy_flight_wait(f, val, val_size, val_len);
 	cacheproxy_flight_put(f);
-	return ret;
+	/*
+	 * A restarted lookup cannot join this flight: it would start another
+	 * load, and a caller with a frequent SA_RESTART signal would start
+	 * loads until max_inflight is spent. Restart only after a freeze (no
+	 * handler ran); a handled signal ends the call with EINTR.
+	 */
+	return ret == -ERESTARTSYS ? -ERESTARTNOHAND : ret;
 }
 
 static void spin_invalidate(struct cacheproxy_cache *cache,

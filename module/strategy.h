@@ -8,6 +8,7 @@
 #define _CACHEPROXY_STRATEGY_H
 
 #include <linux/atomic.h>
+#include <linux/cache.h>
 #include <linux/types.h>
 
 #include "cache.h"
@@ -70,7 +71,7 @@ struct cacheproxy_key_ref {
  * @show_chunk:	prints the entries of one chunk as
  *		cacheproxy_table_show_chunk() does (bounded work per call)
  * @test_hold:	optional test hook: while @held, the strategy's owner (if it
- *		has one) handles no message; released by teardown's stage 1
+ *		has one) handles no message; released by @quiesce
  */
 struct cacheproxy_strategy_ops {
 	const char *name;
@@ -121,9 +122,10 @@ struct cacheproxy_cache {
 	struct cacheproxy_counters counters;
 	u32 seed;
 	struct cacheproxy_clock clock;
-	atomic_t flights;
-	bool test_sticky_refs;
+	/* Written by every miss: off the line every hit reads. */
+	atomic_t flights ____cacheline_aligned_in_smp;
 	atomic_t test_pause;
+	bool test_sticky_refs;
 };
 
 /* The cache's clock; see clock.h for where to read it. */

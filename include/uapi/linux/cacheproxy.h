@@ -21,14 +21,15 @@
  * a struct shorter than the first version is not the command (ENOTTY).
  *
  * Lookups that wait for a load sleep interruptibly: a signal ends the wait
- * with EINTR, or
- * restarts the call if the handler was installed with SA_RESTART (the
- * restarted lookup joins the load still in flight, except with the
- * spinlock strategy, which never shares loads). The freezers wake a waiter
- * the same way: it freezes outside the call, which restarts on thaw. The
- * load goes on for the other waiters. A lookup that would have to start a load while
- * max_inflight loads are alive fails with EAGAIN, and with ESHUTDOWN once
- * the module is being unloaded.
+ * with EINTR, or restarts the call if the handler was installed with
+ * SA_RESTART (the restarted lookup joins the load still in flight; the
+ * spinlock strategy, which never shares loads, never restarts after a
+ * handler ran). The freezers wake a waiter the same way: it freezes
+ * outside the call, which restarts on thaw. The load goes on for the other
+ * waiters. A lookup that would have to start a load while max_inflight
+ * loads are alive fails with EAGAIN. (ESHUTDOWN, the answer to a lookup
+ * waiting while the module unloads, reaches only /proc callers: an open
+ * device pins the module.)
  */
 #ifndef _UAPI_LINUX_CACHEPROXY_H
 #define _UAPI_LINUX_CACHEPROXY_H
@@ -57,7 +58,7 @@
  * Errors: the lookup's own errno (ENOENT, EIO from the loader; EINVAL for an
  * empty key or one with NUL or newline; ENAMETOOLONG for a long key; EINTR
  * when a signal came while waiting; EAGAIN when max_inflight loads are in
- * flight; ESHUTDOWN while the module unloads; ENOMEM), or ENOSPC as above.
+ * flight; ENOMEM), or ENOSPC as above.
  */
 struct cacheproxy_get {
 	__u64 key;
@@ -114,8 +115,8 @@ struct cacheproxy_batch_item {
  * Only @value_len and @status of each item are written, and only those of
  * the items looked up before a failure of the whole call. A call
  * interrupted by a signal whose handler has SA_RESTART is restarted from
- * its first item (the hits are cheap; loads in flight are joined again,
- * except with the spinlock strategy).
+ * its first item only when no item was done yet; after that a signal
+ * fails the call with EINTR, the items done carrying their status.
  */
 struct cacheproxy_get_batch {
 	__u64 items;
