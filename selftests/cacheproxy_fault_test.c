@@ -5,7 +5,9 @@
  * - insmod_fail_nth: failslab with /proc/thread-self/fail-nth stepped over
  *   every slab allocation finit_module() makes (the kernel's and the
  *   module's init): a failed load fails with ENOMEM and leaves nothing
- *   behind; a load that absorbed its fault works.
+ *   behind (module, /proc, device, sysfs, debugfs fail_cacheproxy, which
+ *   the clean load at the end must have); a load that absorbed its fault
+ *   works.
  * - lookup_{get,batch,proc}_fail_nth: the same over one lookup through
  *   each interface: ENOMEM or the right value, and after an ENOMEM the
  *   same lookup works; the counters reconcile, nomem included.
@@ -13,9 +15,12 @@
  *   allocation made outside the caller (the loader's result): the caller
  *   gets ENOMEM, nothing is cached, and every waiter of a failed shared
  *   load gets the error.
- * - neg_ttl_under_failures: with 10 % of a background load failing
- *   (eio-, enoent- keys), a negative entry expires on time and is loaded
- *   afresh; every background lookup gets its right answer.
+ * - neg_ttl_under_load, neg_ttl_under_faults: a negative entry lives
+ *   exactly neg_ttl_ms (a value that is not the default): still served
+ *   past the default lifetime, gone once its own has passed, then loaded
+ *   afresh; meanwhile background threads look up keys of which 10 % fail
+ *   to load (eio-, enoent-) and each gets its right answer. Under faults,
+ *   fail_cacheproxy also fails 10 % of all loads' allocations (ENOMEM).
  *
  * failslab and fail_cacheproxy exist only on a kernel with fault injection
  * (the "debug" guest kernel); elsewhere the tests that need them skip. The
@@ -44,11 +49,20 @@
 #define FP_SLOW_MS		6000
 #define FP_WAITERS		8
 
-/* Negative caching test. */
-#define NEG_TTL_MS		3000
-#define NEG_MARGIN_MS		2000
+/*
+ * Negative caching tests: neg_ttl_ms is not the default (1000 ms), and the
+ * entry is probed past the default lifetime and well before its own, then
+ * past its own.
+ */
+#define NEG_TTL_MS		5000
+#define NEG_DEFAULT_MS		1000
+#define NEG_EARLY_MS		2000
+#define NEG_LATE_MS		(NEG_TTL_MS + 1500)
 #define BG_THREADS		4
 #define BG_KEYS			256
+/* neg_ttl_under_faults: percentage of fail_cacheproxy, and its budget. */
+#define NEG_FAULT_PCT		"10"
+#define NEG_FAULT_TIMES		1000000ULL
 
 /*
  * Where the host's torture report reads the number of faults a test
@@ -409,6 +423,15 @@ TEST_F_TIMEOUT(fault, insmod_fail_nth, 3600)
 			continue;
 		}
 		self->loaded = true;
+		/*
+		 * A clean load has its debugfs directory, so that its absence
+		 * after a failed load means something. (A load may absorb a
+		 * fault by going without it: fault.c ignores that failure.)
+		 */
+		if (left)
+			ASSERT_EQ(0, access(FAIL_CP, F_OK))
+				TH_LOG("step %u: loaded without %s: %s", n,
+				       FAIL_CP, strerror(errno));
 		snprintf(key, sizeof(key), "insmod-%u", n);
 		ret = cp_module_answers(key);
 		ASSERT_EQ(0, ret) TH_LOG("step %u: loaded%s, GET: %s", n,
@@ -801,13 +824,17 @@ TEST_F_TIMEOUT(fault, load_fault_point, 120)
 	faults_injected(1 + (dedup ? 1 : nomem));
 }
 
-/* Background lookups: 10 % of the keys fail to load (eio-, enoent-). */
+/*
+ * Background lookups: 10 % of the keys fail to load (eio-, enoent-); with
+ * @faults, any lookup may also fail with ENOMEM (an injected fault).
+ */
 struct bg {
 	int dev;
 	unsigned int id;
+	bool faults;
 	const bool *stop;	/* read and written with __atomic */
 	pthread_t tid;
-	unsigned long ops, values, eio, enoent, wrong;
+	unsigned long ops, values, eio, enoent, nomem, wrong;
 	char first_wrong[128];
 };
 
@@ -833,6 +860,10 @@ static void *bg_run(void *arg)
 		}
 		ret = cp_get_seq(b->dev, key, &seq);
 		b->ops++;
+		if (ret == -ENOMEM && b->faults) {
+			b->nomem++;
+			continue;
+		}
 		if (ret != want) {
 			if (!b->wrong++)
 				snprintf(b->first_wrong,
@@ -850,34 +881,99 @@ static void *bg_run(void *arg)
 	return NULL;
 }
 
-/* The probe's entry must agree with its age: enoent < ttl <= expired. */
-static void check_probe(struct __test_metadata *_metadata, const char *key,
-			const char *state, unsigned long long age)
+/*
+ * The probe's line in /proc/cacheproxy/entries must agree with its age:
+ * enoent (VALUE_LEN 0) below NEG_TTL_MS, expired from it on.
+ */
+static int probe_find(struct __test_metadata *_metadata, const char *key,
+		      char *state, size_t size, unsigned long long *age)
 {
-	bool enoent = !strcmp(state, "enoent");
+	int ret = entry_find(key, state, size, age);
+	bool enoent;
 
-	ASSERT_TRUE(enoent || !strcmp(state, "expired"))
+	if (ret)
+		return ret;
+	enoent = !strcmp(state, "enoent");
+	EXPECT_TRUE(enoent || !strcmp(state, "expired"))
 		TH_LOG("%s: state %s", key, state);
 	if (enoent) {
-		EXPECT_GT((unsigned long long)NEG_TTL_MS, age)
-			TH_LOG("%s still enoent at %llu ms", key, age);
+		EXPECT_GT((unsigned long long)NEG_TTL_MS, *age)
+			TH_LOG("%s still enoent at %llu ms", key, *age);
 	} else {
-		EXPECT_LE((unsigned long long)NEG_TTL_MS, age)
-			TH_LOG("%s expired at %llu ms", key, age);
+		EXPECT_LE((unsigned long long)NEG_TTL_MS, *age)
+			TH_LOG("%s %s at %llu ms", key, state, *age);
 	}
+	return 0;
 }
 
 /*
- * A negative entry expires after neg_ttl_ms, and is then loaded afresh,
- * while BG_THREADS threads keep the cache busy with 10 % failing loads,
- * every one of which must get its right answer.
+ * GET of the probe (an enoent- key): ENOENT, and its negative entry is
+ * listed, young. With @faults the entry's allocation may fail: the loader
+ * still answers ENOENT but caches nothing, and the GET is made again (up
+ * to 100 times, counted in *@retries). Returns 0, -EBADMSG for a value,
+ * the GET's other error, or probe_find()'s -errno.
  */
-TEST_F_TIMEOUT(fault, neg_ttl_under_failures, 120)
+static int probe_load(struct __test_metadata *_metadata, int dev,
+		      const char *key, bool faults, unsigned int *retries)
+{
+	unsigned long long age;
+	char state[16];
+	unsigned int i;
+	__u64 seq;
+	int ret;
+
+	for (i = 0;; i++) {
+		ret = cp_get_seq(dev, key, &seq);
+		if (ret != -ENOENT)
+			return ret ? ret : -EBADMSG;
+		ret = probe_find(_metadata, key, state, sizeof(state), &age);
+		if (ret != -ENOENT || !faults || i == 100)
+			break;
+		(*retries)++;
+	}
+	if (ret)
+		return ret;
+	/*
+	 * Young: a stale entry would be NEG_LATE_MS old; the margin is for a
+	 * guest stalled between the GET and the read (1.3 s seen on a busy
+	 * host).
+	 */
+	EXPECT_STREQ("enoent", state);
+	EXPECT_GT((unsigned long long)NEG_TTL_MS / 2, age)
+		TH_LOG("age %llu ms after a fresh load", age);
+	return 0;
+}
+
+/* Sleeps until @t0 + @ms (monotonic). */
+static void sleep_until(long long t0, long long ms)
+{
+	long long left = t0 + ms - cp_now_ms();
+
+	if (left > 0)
+		usleep(left * 1000);
+}
+
+/*
+ * The negative entry of "enoent-probe", with neg_ttl_ms=NEG_TTL_MS and
+ * BG_THREADS threads of background lookups (and, with @faults, 10 % of
+ * the loads failing by fail_cacheproxy):
+ * - just loaded: listed as enoent, young;
+ * - at NEG_EARLY_MS: still listed as enoent, older than the default
+ *   lifetime (a module using 1000 ms fails here), and a GET is answered
+ *   from it (ENOENT, no new load: the entry keeps its age);
+ * - at NEG_LATE_MS: expired or gone (a module never expiring it fails
+ *   here); a GET loads it afresh: enoent and young again.
+ */
+static void neg_ttl_case(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(fault) *self,
+			 const FIXTURE_VARIANT(fault) *variant, bool faults)
 {
 	static const char probe[] = "enoent-probe";
+	unsigned long long age, early_age = 0, times, total = 0, wrong = 0;
+	unsigned long long bg_nomem = 0;
+	unsigned int retries = 0;
 	bool stop = false;
 	struct bg bg[BG_THREADS];
-	unsigned long long age, slept, total = 0, wrong = 0;
 	struct cacheproxy_stats st;
 	char state[16], extra[64];
 	long long t0;
@@ -885,53 +981,82 @@ TEST_F_TIMEOUT(fault, neg_ttl_under_failures, 120)
 	__u64 seq;
 	int ret;
 
+	if (faults && !fail_cp_enable(_metadata, self))
+		return;
 	snprintf(extra, sizeof(extra), "neg_ttl_ms=%d capacity=4096",
 		 NEG_TTL_MS);
 	fault_reload(_metadata, self, variant, extra);
+	if (faults) {
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "%llu", NEG_FAULT_TIMES);
+		ASSERT_EQ(0, knob_write(FAIL_CP "times", buf));
+		ASSERT_EQ(0, knob_write(FAIL_CP "probability", NEG_FAULT_PCT));
+	}
 	for (i = 0; i < BG_THREADS; i++) {
-		bg[i] = (struct bg) { .dev = self->dev, .id = i, .stop = &stop };
+		bg[i] = (struct bg) {
+			.dev = self->dev, .id = i, .faults = faults,
+			.stop = &stop,
+		};
 		ASSERT_EQ(0, pthread_create(&bg[i].tid, NULL, bg_run, &bg[i]));
 	}
 
-	ret = cp_get_seq(self->dev, probe, &seq);
+	/* Just loaded. */
+	ret = probe_load(_metadata, self->dev, probe, faults, &retries);
 	t0 = cp_now_ms();
-	EXPECT_EQ(-ENOENT, ret) TH_LOG("%s: %s", probe, strerror(-ret));
-	ret = entry_find(probe, state, sizeof(state), &age);
-	EXPECT_EQ(0, ret) TH_LOG("%s not listed: %s", probe, strerror(-ret));
+	EXPECT_EQ(0, ret) TH_LOG("%s: %s", probe, strerror(-ret));
+
+	/* Past the default lifetime, well before its own. */
+	sleep_until(t0, NEG_EARLY_MS);
+	ret = probe_find(_metadata, probe, state, sizeof(state), &early_age);
+	EXPECT_EQ(0, ret) TH_LOG("%s gone after %lld ms (neg_ttl_ms=%d): %s",
+				 probe, cp_now_ms() - t0, NEG_TTL_MS,
+				 strerror(-ret));
 	if (!ret) {
-		EXPECT_STREQ("enoent", state);
-		check_probe(_metadata, probe, state, age);
+		EXPECT_STREQ("enoent", state)
+			TH_LOG("after %lld ms, age %llu ms (neg_ttl_ms=%d)",
+			       cp_now_ms() - t0, early_age, NEG_TTL_MS);
+		EXPECT_LE((unsigned long long)NEG_DEFAULT_MS, early_age);
+		/*
+		 * Served from the entry: ENOENT, and no new one (the entry is
+		 * no younger; probe_find() checked its state against its age,
+		 * which a stalled guest may have taken past NEG_TTL_MS).
+		 */
+		EXPECT_EQ(-ENOENT, cp_get_seq(self->dev, probe, &seq));
+		ret = probe_find(_metadata, probe, state, sizeof(state), &age);
+		EXPECT_EQ(0, ret) TH_LOG("%s gone after a GET at %llu ms: %s",
+					 probe, early_age, strerror(-ret));
+		if (!ret)
+			EXPECT_LE(early_age, age)
+				TH_LOG("%s reloaded at %llu ms: %s, %llu ms",
+				       probe, early_age, state, age);
 	}
 
-	usleep((NEG_TTL_MS + NEG_MARGIN_MS) * 1000);
-	slept = cp_now_ms() - t0;
-	ret = entry_find(probe, state, sizeof(state), &age);
+	/* Past its own lifetime: expired or gone, then loaded afresh. */
+	sleep_until(t0, NEG_LATE_MS);
+	ret = probe_find(_metadata, probe, state, sizeof(state), &age);
+	TH_LOG("neg_ttl_ms=%d: enoent at age %llu ms; after %lld ms %s%s",
+	       NEG_TTL_MS, early_age, cp_now_ms() - t0,
+	       ret ? "not listed" : state, ret ? "" : " (listed)");
 	if (!ret) {
-		EXPECT_STREQ("expired", state) TH_LOG("after %llu ms", slept);
-		check_probe(_metadata, probe, state, age);
+		EXPECT_STREQ("expired", state)
+			TH_LOG("after %lld ms, age %llu ms (neg_ttl_ms=%d)",
+			       cp_now_ms() - t0, age, NEG_TTL_MS);
 	} else {
 		EXPECT_EQ(-ENOENT, ret);
 	}
-	/* A new load: the entry is young again. */
-	ret = cp_get_seq(self->dev, probe, &seq);
-	EXPECT_EQ(-ENOENT, ret) TH_LOG("%s again: %s", probe, strerror(-ret));
-	ret = entry_find(probe, state, sizeof(state), &age);
-	EXPECT_EQ(0, ret) TH_LOG("%s not listed again: %s", probe,
-				 strerror(-ret));
-	if (!ret) {
-		EXPECT_STREQ("enoent", state);
-		EXPECT_GT(slept / 2, age) TH_LOG("age %llu ms after %llu ms",
-						 age, slept);
-	}
+	ret = probe_load(_metadata, self->dev, probe, faults, &retries);
+	EXPECT_EQ(0, ret) TH_LOG("%s again: %s", probe, strerror(-ret));
 
 	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
 	for (i = 0; i < BG_THREADS; i++) {
 		pthread_join(bg[i].tid, NULL);
 		total += bg[i].ops;
 		wrong += bg[i].wrong;
-		TH_LOG("thread %u: %lu lookups, %lu values, %lu EIO, %lu ENOENT, %lu wrong%s%s",
+		bg_nomem += bg[i].nomem;
+		TH_LOG("thread %u: %lu lookups, %lu values, %lu EIO, %lu ENOENT, %lu ENOMEM, %lu wrong%s%s",
 		       i, bg[i].ops, bg[i].values, bg[i].eio, bg[i].enoent,
-		       bg[i].wrong, bg[i].wrong ? ", first " : "",
+		       bg[i].nomem, bg[i].wrong, bg[i].wrong ? ", first " : "",
 		       bg[i].first_wrong);
 	}
 	EXPECT_EQ(0ULL, wrong);
@@ -939,6 +1064,27 @@ TEST_F_TIMEOUT(fault, neg_ttl_under_failures, 120)
 	ASSERT_EQ(0, quiet_stats(self->dev, &st));
 	check_identities(_metadata, &st);
 	EXPECT_LT(0ULL, st.loads_failed);
+	if (!faults)
+		return;
+	ASSERT_EQ(0, knob_read_ull(FAIL_CP "times", &times));
+	ASSERT_EQ(0, fail_cp_disarm());
+	TH_LOG("%llu faults injected; %llu background lookups got ENOMEM; the probe's entry was lost to %u",
+	       NEG_FAULT_TIMES - times, bg_nomem, retries);
+	/* The faults were real: loads failed, and callers saw it. */
+	EXPECT_LT(0ULL, NEG_FAULT_TIMES - times);
+	EXPECT_LT(0ULL, bg_nomem);
+	EXPECT_LE(NEG_FAULT_TIMES - times, st.loads_failed);
+	faults_injected(NEG_FAULT_TIMES - times);
+}
+
+TEST_F_TIMEOUT(fault, neg_ttl_under_load, 120)
+{
+	neg_ttl_case(_metadata, self, variant, false);
+}
+
+TEST_F_TIMEOUT(fault, neg_ttl_under_faults, 120)
+{
+	neg_ttl_case(_metadata, self, variant, true);
 }
 
 TEST_HARNESS_MAIN

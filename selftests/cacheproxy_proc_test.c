@@ -220,6 +220,54 @@ TEST_F(proc, stats_names)
 	}
 }
 
+/*
+ * The histogram's lines: exactly CACHEPROXY_LAT_BUCKETS of them,
+ * "lat_ns_log2_I N" with I = 0, 1, ... in order and N a decimal; every
+ * lookup done (values, hits, failed loads) is in one bucket, so once
+ * nothing is in flight they add up to lookups.
+ */
+TEST_F(proc, stats_latency_lines)
+{
+	static const char prefix[] = "lat_ns_log2_";
+	static char text[TEXT_SIZE];
+	unsigned long long v, sum = 0, lookups;
+	char out[TEXT_SIZE], name[32];
+	unsigned int i, n = 0;
+	char *line, *save;
+	__u64 seq;
+
+	ASSERT_EQ(0, proc_get("lat-1", &seq));
+	ASSERT_EQ(0, proc_get("lat-1", &seq));
+	ASSERT_EQ(0, proc_get("lat-2", &seq));
+	ASSERT_EQ(-ENOENT, proc_lookup("enoent-lat", 10, out, sizeof(out)));
+	ASSERT_EQ(-EIO, proc_lookup("eio-lat", 7, out, sizeof(out)));
+	ASSERT_EQ(0, stats_text(text, sizeof(text)));
+	ASSERT_EQ(0ULL, stat_of(text, "inflight"));
+	lookups = stat_of(text, "lookups");
+	ASSERT_EQ(5ULL, lookups) TH_LOG("stats:\n%s", text);
+
+	/* Each bucket by its name: present and a number. */
+	for (i = 0; i < CACHEPROXY_LAT_BUCKETS; i++) {
+		snprintf(name, sizeof(name), "%s%u", prefix, i);
+		ASSERT_EQ(0, cp_stat_line(text, name, &v))
+			TH_LOG("no line '%s N' in:\n%s", name, text);
+		sum += v;
+	}
+	EXPECT_EQ(lookups, sum) TH_LOG("stats:\n%s", text);
+
+	/* And no other: the histogram lines are exactly those, in order. */
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, prefix, sizeof(prefix) - 1))
+			continue;
+		snprintf(name, sizeof(name), "%s%u ", prefix, n);
+		EXPECT_EQ(0, strncmp(line, name, strlen(name)))
+			TH_LOG("histogram line %u is '%s'", n, line);
+		n++;
+	}
+	EXPECT_EQ((unsigned int)CACHEPROXY_LAT_BUCKETS, n);
+}
+
 TEST_F(proc, stats_deltas)
 {
 	static char t0[TEXT_SIZE], t1[TEXT_SIZE], t2[TEXT_SIZE], t3[TEXT_SIZE];
