@@ -155,7 +155,7 @@ static int busted_init(struct cacheproxy_cache *cache)
 		return -ENOMEM;
 	spin_lock_init(&bc->lock);
 	ret = cacheproxy_table_init(&bc->table, cache, cache->cfg.capacity,
-				    &bc->lock, &cache->counters);
+				    &bc->lock);
 	if (ret)
 		goto err_table;
 	ret = cacheproxy_flight_set_init(&bc->flights, cache->cfg.max_inflight,

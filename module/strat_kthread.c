@@ -443,7 +443,7 @@ static int kt_init(struct cacheproxy_cache *cache)
 	kc->cache = cache;
 	kthread_init_work(&kc->hold, kt_handle_hold);
 	ret = cacheproxy_table_init(&kc->table, cache, cache->cfg.capacity,
-				    NULL, &cache->counters);
+				    NULL);
 	if (ret)
 		goto err_table;
 	ret = cacheproxy_flight_set_init(&kc->flights, cache->cfg.max_inflight,

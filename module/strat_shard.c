@@ -259,8 +259,7 @@ static int shard_init(struct cacheproxy_cache *cache)
 
 		spin_lock_init(&sh->lock);
 		ret = cacheproxy_table_init(&sh->table, cache,
-					    cache->cfg.capacity / nr, &sh->lock,
-					    &cache->counters);
+					    cache->cfg.capacity / nr, &sh->lock);
 		if (ret)
 			goto err_shard;
 		ret = cacheproxy_flight_set_init(&sh->flights,

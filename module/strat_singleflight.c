@@ -216,7 +216,7 @@ static int sf_init(struct cacheproxy_cache *cache)
 	spin_lock_init(&sc->lock);
 	spin_lock_init(&sc->group_lock);
 	ret = cacheproxy_table_init(&sc->table, cache, cache->cfg.capacity,
-				    &sc->lock, &cache->counters);
+				    &sc->lock);
 	if (ret)
 		goto err_table;
 	ret = cacheproxy_flight_set_init(&sc->group, cache->cfg.max_inflight,

@@ -150,7 +150,7 @@ static int spin_init(struct cacheproxy_cache *cache)
 		return -ENOMEM;
 	spin_lock_init(&sc->lock);
 	ret = cacheproxy_table_init(&sc->table, cache, cache->cfg.capacity,
-				    &sc->lock, &cache->counters);
+				    &sc->lock);
 	if (ret)
 		goto err_table;
 	ret = cacheproxy_flight_set_init(&sc->flights, cache->cfg.max_inflight,

@@ -54,9 +54,8 @@ static struct hlist_head *table_bucket(const struct cacheproxy_table *t,
  * it.
  */
 int cacheproxy_table_init(struct cacheproxy_table *t,
-			  const struct cacheproxy_cache *cache,
-			  unsigned int capacity, spinlock_t *lock,
-			  struct cacheproxy_counters *counters)
+			  struct cacheproxy_cache *cache,
+			  unsigned int capacity, spinlock_t *lock)
 {
 	/* About one entry per bucket when full; at least two buckets. */
 	t->bits = max(order_base_2(capacity), 1);
@@ -71,7 +70,6 @@ int cacheproxy_table_init(struct cacheproxy_table *t,
 	t->cache = cache;
 	t->lock = lock;
 	t->owner = NULL;
-	t->counters = counters;
 	return 0;
 }
 
@@ -81,9 +79,9 @@ static void table_remove(struct cacheproxy_table *t, struct cacheproxy_entry *e,
 	hlist_del_rcu(&e->node);
 	list_del(&e->clock);
 	t->count--;
-	cacheproxy_counters_dec(t->counters, CACHEPROXY_CTR_ENTRIES);
+	cacheproxy_counters_dec(&t->cache->counters, CACHEPROXY_CTR_ENTRIES);
 	if (why != CACHEPROXY_NR_COUNTERS)
-		cacheproxy_counters_inc(t->counters, why);
+		cacheproxy_counters_inc(&t->cache->counters, why);
 	cacheproxy_entry_put(e);
 }
 
@@ -207,7 +205,7 @@ void cacheproxy_table_insert(struct cacheproxy_table *t,
 	hlist_add_head_rcu(&cacheproxy_entry_get(e)->node,
 			   table_bucket(t, e->hash));
 	t->count++;
-	cacheproxy_counters_inc(t->counters, CACHEPROXY_CTR_ENTRIES);
+	cacheproxy_counters_inc(&t->cache->counters, CACHEPROXY_CTR_ENTRIES);
 }
 
 /* Removes @key if cached (counted). Loads in flight are the caller's. */

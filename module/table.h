@@ -19,7 +19,6 @@
 #include <linux/types.h>
 
 struct cacheproxy_cache;
-struct cacheproxy_counters;
 struct cacheproxy_entry;
 struct seq_file;
 struct task_struct;
@@ -37,11 +36,10 @@ struct task_struct;
  * @ttl_ns:	lifetime of a value, 0 for no expiry
  * @neg_ttl_ns:	lifetime of a negative entry, 0 for not cached
  * @cache:	the cache it belongs to: its clock (read under the owner's
- *		serialisation) and its test hooks
+ *		serialisation), its counters (evictions, expirations,
+ *		invalidations, the entries gauge) and its test hooks
  * @lock:	the lock of the owner that serialises writers, or NULL
  * @owner:	when @lock is NULL, the only task that may touch the table
- * @counters:	where evictions, expirations, invalidations and the entries
- *		gauge are counted
  *
  * Everything but @buckets' RCU walk is protected by @lock (or by being
  * @owner).
@@ -54,16 +52,14 @@ struct cacheproxy_table {
 	unsigned int capacity;
 	u64 ttl_ns;
 	u64 neg_ttl_ns;
-	const struct cacheproxy_cache *cache;
+	struct cacheproxy_cache *cache;
 	spinlock_t *lock; /* the owner's; see above */
 	struct task_struct *owner;
-	struct cacheproxy_counters *counters;
 };
 
 int cacheproxy_table_init(struct cacheproxy_table *t,
-			  const struct cacheproxy_cache *cache,
-			  unsigned int capacity, spinlock_t *lock,
-			  struct cacheproxy_counters *counters);
+			  struct cacheproxy_cache *cache,
+			  unsigned int capacity, spinlock_t *lock);
 void cacheproxy_table_uninit(struct cacheproxy_table *t);
 
 struct cacheproxy_entry *cacheproxy_table_find(struct cacheproxy_table *t,
