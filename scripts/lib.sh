@@ -133,8 +133,7 @@ cp_config_missing()
 # cp_ktap_allow_args KERNEL: the --allow-skip-reason arguments of
 # scripts/ktap-summary for a guest-check run on KERNEL. The fault tests'
 # "no failslab / fail_cacheproxy" and the gate's skips are allowed only
-# where scripts/vm/kernels declares no fault injection; insmod stepping
-# of all but one strategy (guest-check) everywhere.
+# where scripts/vm/kernels declares no fault injection; nothing else.
 cp_ktap_allow_args()
 {
 	local faults
@@ -145,8 +144,6 @@ cp_ktap_allow_args()
 			'^no /sys/kernel/debug/(failslab|fail_cacheproxy)/: this kernel has no CONFIG_' \
 			'^this kernel is declared without fault injection$'
 	fi
-	printf -- '--allow-skip-reason\n%s\n' \
-		'^insmod is stepped for "[a-z]+" only'
 }
 
 # The source package version, usable in a path ("~" becomes "_").

@@ -4,7 +4,9 @@
  *
  * - insmod_fail_nth: failslab with /proc/thread-self/fail-nth stepped over
  *   every slab allocation finit_module() makes (the kernel's and the
- *   module's init): a failed load fails with ENOMEM and leaves nothing
+ *   module's init), or over every Nth of them with
+ *   CACHEPROXY_FAULT_INSMOD_STRIDE=N (make check's short version; make
+ *   torture steps every one): a failed load fails with ENOMEM and leaves nothing
  *   behind (module, /proc, device, sysfs, debugfs fail_cacheproxy, which
  *   the clean load at the end must have); a load that absorbed its fault
  *   works.
@@ -46,7 +48,7 @@
 #define LOOKUP_MAX_STEPS	1000
 
 /* Fault point test: long enough to arm the fault while all wait. */
-#define FP_SLOW_MS		6000
+#define FP_SLOW_MS		4000
 #define FP_WAITERS		8
 
 /*
@@ -369,8 +371,27 @@ FIXTURE_TEARDOWN(fault)
 	EXPECT_EQ(0, ret) TH_LOG("unload: %s", strerror(-ret));
 }
 
+/* CACHEPROXY_FAULT_INSMOD_STRIDE: step every Nth allocation (default 1). */
+static unsigned int insmod_stride(struct __test_metadata *_metadata)
+{
+	const char *env = getenv("CACHEPROXY_FAULT_INSMOD_STRIDE");
+	unsigned long v;
+	char *end;
+	bool ok;
+
+	if (!env)
+		return 1;
+	errno = 0;
+	v = strtoul(env, &end, 10);
+	ok = !errno && end != env && !*end && v >= 1 && v <= 1000;
+	EXPECT_TRUE(ok)
+		TH_LOG("CACHEPROXY_FAULT_INSMOD_STRIDE=\"%s\": not 1..1000", env);
+	return ok ? v : 1;
+}
+
 /*
- * finit_module() with fail-nth stepped over every allocation it makes.
+ * finit_module() with fail-nth stepped over every allocation it makes
+ * (or every stride-th: 1, 1 + stride, ...).
  * A load that failed must have had its fault injected, fail with ENOMEM
  * and leave no trace; a load that succeeded although its fault was
  * injected (the kernel absorbed it) must work and is unloaded. The first
@@ -378,7 +399,7 @@ FIXTURE_TEARDOWN(fault)
  */
 TEST_F_TIMEOUT(fault, insmod_fail_nth, 3600)
 {
-	unsigned int n, failed = 0, absorbed = 0;
+	unsigned int n, stride, failed = 0, absorbed = 0;
 	long long start = cp_now_ms();
 	const char *only;
 	char params[512], key[32];
@@ -390,6 +411,7 @@ TEST_F_TIMEOUT(fault, insmod_fail_nth, 3600)
 	if (only && !strstr(only, variant->strategy))
 		SKIP(return, "insmod is stepped for \"%s\" only (CACHEPROXY_FAULT_INSMOD); make torture steps every strategy",
 		     only);
+	stride = insmod_stride(_metadata);
 	if (!failslab_enable(_metadata, self))
 		return;
 	close(self->dev);
@@ -402,7 +424,7 @@ TEST_F_TIMEOUT(fault, insmod_fail_nth, 3600)
 	ko = open(cp_ko_path(), O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, ko) TH_LOG("%s: %s", cp_ko_path(), strerror(errno));
 
-	for (n = 1; n <= INSMOD_MAX_STEPS && !done; n++) {
+	for (n = 1; n <= INSMOD_MAX_STEPS && !done; n += stride) {
 		ASSERT_EQ(0, nth_set(self->nth, n));
 		ret = syscall(SYS_finit_module, ko, params, 0);
 		err = errno;
@@ -448,8 +470,10 @@ TEST_F_TIMEOUT(fault, insmod_fail_nth, 3600)
 		self->loaded = false;
 	}
 	close(ko);
-	TH_LOG("%s: %u steps, %u loads failed with ENOMEM, %u faults absorbed, %lld ms",
-	       variant->strategy, n, failed, absorbed, cp_now_ms() - start);
+	TH_LOG("%s: %u steps (every %u%s allocation up to %u), %u loads failed with ENOMEM, %u faults absorbed, %lld ms",
+	       variant->strategy, failed + absorbed + done, stride,
+	       stride == 1 ? "st" : "th", n, failed, absorbed,
+	       cp_now_ms() - start);
 	ASSERT_TRUE(done) TH_LOG("still injecting after %u steps",
 				 INSMOD_MAX_STEPS);
 	faults_injected(failed + absorbed);

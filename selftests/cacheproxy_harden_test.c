@@ -186,8 +186,8 @@ static_assert(offsetof(struct h_item_v1, status) ==
 #define EAGAIN_MAX_MS		2000
 
 /* Signals: loads of a few seconds; EINTR well before the load ends. */
-#define SIG_SLOW_MS		5000
-#define SIG_PARAMS		"slow_load_ms=5000"
+#define SIG_SLOW_MS		3500
+#define SIG_PARAMS		"slow_load_ms=3500"
 #define SIGNAL_MAX_MS		2000
 /* A restarted spinlock lookup may load again: two loads and slack. */
 #define SIG_DONE_MS		(2 * SIG_SLOW_MS + 10000)
@@ -197,7 +197,7 @@ static_assert(offsetof(struct h_item_v1, status) ==
 #define CG_ROOT			"/sys/fs/cgroup"
 
 /* Invalidate during a slow load. */
-#define INV_PARAMS		"slow_load_ms=3000 shards=1"
+#define INV_PARAMS		"slow_load_ms=1500 shards=1"
 #define INV_DONE_MS		20000
 
 /* The big table. */
