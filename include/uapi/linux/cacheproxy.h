@@ -199,6 +199,104 @@ struct cacheproxy_stats {
 	__u64 refused;
 };
 
+/**
+ * struct cacheproxy_loader_attach - become a loader daemon
+ *	(CACHEPROXY_IOC_LOADER_ATTACH)
+ * @size:	in: sizeof(struct cacheproxy_loader_attach) as the caller
+ *		knows it, at least 16; bytes beyond the kernel's struct must
+ *		be zero (E2BIG)
+ * @flags:	in: CACHEPROXY_LOADER_CLOEXEC, CACHEPROXY_LOADER_NONBLOCK
+ * @reserved:	must be 0
+ *
+ * With the module loaded with loader=user, the ioctl returns a new file
+ * descriptor, the daemon's channel: read(2) takes load requests (struct
+ * cacheproxy_load_request, each followed by its key), write(2) posts
+ * answers (struct cacheproxy_load_answer, each followed by its value),
+ * poll(2) says POLLIN when requests wait. Each request goes to exactly one
+ * channel; several daemons (or threads) may hold channels at once. Needs
+ * CAP_SYS_ADMIN (EPERM) and /dev/cacheproxy open for writing (EBADF);
+ * EOPNOTSUPP when the module was loaded with loader=synthetic.
+ */
+struct cacheproxy_loader_attach {
+	__u32 size;
+	__u32 flags;
+	__u64 reserved;
+};
+
+/* The channel is closed on exec / its reads do not block. */
+#define CACHEPROXY_LOADER_CLOEXEC	0x1
+#define CACHEPROXY_LOADER_NONBLOCK	0x2
+
+/**
+ * struct cacheproxy_load_request - one load, read from a loader channel
+ * @size:	the size of this header: the key starts @size bytes after
+ *		the header's start (a later kernel may send a longer header;
+ *		a daemon skips what it does not know)
+ * @flags:	0 (none defined yet)
+ * @id:		the load's id, unique while the module is loaded (the first
+ *		is 1); the answer names it
+ * @key_len:	the key's length, 1..CACHEPROXY_KEY_MAX; the key follows the
+ *		header, not NUL-terminated
+ * @reserved:	0
+ *
+ * A read(2) returns as many whole requests as fit, each padded with zeros
+ * to a multiple of 8 bytes: the next starts at the first multiple of 8 at
+ * or after @size + @key_len. A buffer too small for the first request
+ * fails with EINVAL (CACHEPROXY_LOAD_REQUEST_MAX always fits one). Without
+ * CACHEPROXY_LOADER_NONBLOCK a read sleeps (interruptibly) until a request
+ * is there; with it, EAGAIN. A request read is the reader's: only its
+ * channel may answer it. A daemon that closes its channel (or dies) with
+ * requests it read gives them back: they go to another channel, or, when
+ * none is left, fail at once with ENOTCONN.
+ */
+struct cacheproxy_load_request {
+	__u32 size;
+	__u32 flags;
+	__u64 id;
+	__u32 key_len;
+	__u32 reserved;
+};
+
+/* The longest request record: header, longest key, padding. */
+#define CACHEPROXY_LOAD_REQUEST_MAX \
+	((sizeof(struct cacheproxy_load_request) + CACHEPROXY_KEY_MAX + 7) & ~7UL)
+
+/**
+ * struct cacheproxy_load_answer - the answer to one request, written to
+ *	the channel that read it
+ * @size:	sizeof(struct cacheproxy_load_answer) as the daemon knows it:
+ *		at least 24 and a multiple of 8 (EINVAL otherwise); bytes
+ *		beyond the kernel's struct must be zero (E2BIG)
+ * @flags:	must be 0
+ * @id:		the request's id
+ * @status:	0: the value follows (it is cached for ttl_ms); -ENOENT: no
+ *		such key (a negative entry, cached for neg_ttl_ms); another
+ *		negative errno below 512: the load failed with it and nothing
+ *		is cached (the waiters get that errno)
+ * @value_len:	the value's length, 0..CACHEPROXY_VALUE_MAX, 0 unless
+ *		@status is 0; the value follows the header: any bytes, NUL
+ *		and newline included
+ *
+ * A write(2) carries one or more answers back to back, each padded to a
+ * multiple of 8 bytes (the next starts at the first multiple of 8 at or
+ * after @size + @value_len). The answers are taken in order: the write
+ * returns the bytes of the answers taken, all of them or, when one is
+ * refused, those before it; a write whose first answer is refused fails:
+ * EINVAL for a malformed answer (bad size, flags, status or value_len, an
+ * answer cut short) or an id that is not a request this channel read and
+ * has not answered yet (unknown, answered, timed out, or read by another
+ * channel); E2BIG; EFAULT. A refused answer changes nothing: the request
+ * stays the channel's until it is answered or times out
+ * (upcall_timeout_ms, then its waiters get ETIMEDOUT).
+ */
+struct cacheproxy_load_answer {
+	__u32 size;
+	__u32 flags;
+	__u64 id;
+	__s32 status;
+	__u32 value_len;
+};
+
 #define CACHEPROXY_IOC_MAGIC	0xCB
 
 #define CACHEPROXY_IOC_GET	  _IOWR(CACHEPROXY_IOC_MAGIC, 1, struct cacheproxy_get)
@@ -206,5 +304,6 @@ struct cacheproxy_stats {
 #define CACHEPROXY_IOC_INVALIDATE _IOW(CACHEPROXY_IOC_MAGIC, 3, struct cacheproxy_key)
 #define CACHEPROXY_IOC_FLUSH	  _IO(CACHEPROXY_IOC_MAGIC, 4)
 #define CACHEPROXY_IOC_STATS	  _IOWR(CACHEPROXY_IOC_MAGIC, 5, struct cacheproxy_stats)
+#define CACHEPROXY_IOC_LOADER_ATTACH _IOW(CACHEPROXY_IOC_MAGIC, 6, struct cacheproxy_loader_attach)
 
 #endif /* _UAPI_LINUX_CACHEPROXY_H */

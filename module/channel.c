@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A loader daemon's channel (loader=user): an anonymous file, made by
+ * CACHEPROXY_IOC_LOADER_ATTACH on /dev/cacheproxy the way userfaultfd and
+ * KVM hand out their files, so that the module has one device node and
+ * one place where it is registered. read(2) takes load requests from the
+ * upcall queue, write(2) answers them, poll(2) says when requests wait;
+ * closing the channel detaches the daemon (upcall.c says what becomes of
+ * the requests it held). The formats are in include/uapi/linux/cacheproxy.h.
+ *
+ * The file holds a module reference (fops.owner, taken by
+ * anon_inode_getfd()), so the cache outlives it: rmmod is refused while a
+ * daemon is attached.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/cacheproxy.h>
+#include <linux/fcntl.h>
+#include <linux/fs.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "channel.h"
+#include "upcall.h"
+
+/* The most request bytes one read returns (at least one request fits). */
+#define CHANNEL_READ_MAX	(16 * 1024)
+
+/**
+ * struct channel - one attached daemon
+ * @up:		the queue it takes loads from (the module's cache's)
+ * @d:		its place in the queue
+ */
+struct channel {
+	struct cacheproxy_upcall *up;
+	struct cacheproxy_upcall_daemon d;
+};
+
+static ssize_t channel_read(struct file *file, char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	struct channel *ch = file->private_data;
+	size_t size = min_t(size_t, count, CHANNEL_READ_MAX);
+	ssize_t n;
+	void *buf;
+
+	if (count < sizeof(struct cacheproxy_load_request))
+		return -EINVAL;
+	buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		n = cacheproxy_upcall_take(ch->up, &ch->d, buf, size);
+		if (n)
+			break;
+		if (file->f_flags & O_NONBLOCK) {
+			n = -EAGAIN;
+			break;
+		}
+		if (wait_event_interruptible(ch->up->wait,
+					     cacheproxy_upcall_readable(ch->up))) {
+			n = -ERESTARTSYS;
+			break;
+		}
+	}
+	/* Requests the daemon never got go back to the queue. */
+	if (n > 0 && copy_to_user(ubuf, buf, n)) {
+		cacheproxy_upcall_untake(ch->up, &ch->d, buf, n);
+		n = -EFAULT;
+	}
+	kvfree(buf);
+	return n;
+}
+
+/*
+ * The answer at @p (@left bytes written from there on): *@used is set to
+ * its padded length. Returns 0 or why it was refused.
+ */
+static int channel_answer(struct channel *ch, const char __user *p,
+			  size_t left, size_t *used)
+{
+	struct cacheproxy_load_answer a;
+	char *val = NULL;
+	u32 size;
+	int ret;
+
+	if (left < sizeof(a))
+		return -EINVAL;
+	if (get_user(size, (const u32 __user *)p))
+		return -EFAULT;
+	if (size < sizeof(a) || size % 8 || size > left)
+		return -EINVAL;
+	ret = copy_struct_from_user(&a, sizeof(a), p, size);
+	if (ret)
+		return ret;
+	if (a.flags || a.value_len > CACHEPROXY_VALUE_MAX ||
+	    ALIGN(size + a.value_len, 8) > left)
+		return -EINVAL;
+	if (a.value_len) {
+		val = kmalloc(a.value_len, GFP_KERNEL_ACCOUNT);
+		if (!val)
+			return -ENOMEM;
+		if (copy_from_user(val, p + size, a.value_len)) {
+			kfree(val);
+			return -EFAULT;
+		}
+	}
+	ret = cacheproxy_upcall_answer(ch->up, &ch->d, a.id, a.status, val,
+				       a.value_len);
+	kfree(val);
+	*used = ALIGN(size + a.value_len, 8);
+	return ret;
+}
+
+static ssize_t channel_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	struct channel *ch = file->private_data;
+	size_t off = 0, used;
+	int ret = 0;
+
+	while (off < count) {
+		ret = channel_answer(ch, ubuf + off, count - off, &used);
+		if (ret)
+			break;
+		off += used;
+	}
+	return off ? off : ret;
+}
+
+static __poll_t channel_poll(struct file *file, poll_table *wait)
+{
+	struct channel *ch = file->private_data;
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+
+	poll_wait(file, &ch->up->wait, wait);
+	if (cacheproxy_upcall_readable(ch->up))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
+}
+
+static int channel_release(struct inode *inode, struct file *file)
+{
+	struct channel *ch = file->private_data;
+
+	cacheproxy_upcall_detach(ch->up, &ch->d);
+	kfree(ch);
+	return 0;
+}
+
+static const struct file_operations channel_fops = {
+	.owner = THIS_MODULE,
+	.read = channel_read,
+	.write = channel_write,
+	.poll = channel_poll,
+	.release = channel_release,
+	.llseek = noop_llseek,
+};
+
+/**
+ * cacheproxy_channel_open - attach a daemon to @up
+ * @up:		the queue
+ * @flags:	CACHEPROXY_LOADER_CLOEXEC, CACHEPROXY_LOADER_NONBLOCK
+ *
+ * Return: the new channel's file descriptor, -EINVAL for an unknown flag,
+ * -ENOMEM, or anon_inode_getfd()'s error.
+ */
+int cacheproxy_channel_open(struct cacheproxy_upcall *up, unsigned int flags)
+{
+	struct channel *ch;
+	int fd;
+
+	if (flags & ~(CACHEPROXY_LOADER_CLOEXEC | CACHEPROXY_LOADER_NONBLOCK))
+		return -EINVAL;
+	ch = kzalloc(sizeof(*ch), GFP_KERNEL_ACCOUNT);
+	if (!ch)
+		return -ENOMEM;
+	ch->up = up;
+	cacheproxy_upcall_attach(up, &ch->d);
+	fd = anon_inode_getfd("[cacheproxy-loader]", &channel_fops, ch,
+			      O_RDWR |
+			      (flags & CACHEPROXY_LOADER_CLOEXEC ? O_CLOEXEC : 0) |
+			      (flags & CACHEPROXY_LOADER_NONBLOCK ? O_NONBLOCK : 0));
+	if (fd < 0) {
+		cacheproxy_upcall_detach(up, &ch->d);
+		kfree(ch);
+	}
+	return fd;
+}
