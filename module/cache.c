@@ -238,7 +238,9 @@ static int key_check(struct cacheproxy_cache *cache, const char *key,
  * key longer than CACHEPROXY_KEY_MAX; -ENOENT or -EIO from the loader;
  * -ESHUTDOWN once the cache is being destroyed; -EAGAIN when a load would
  * be needed but max_inflight flights are alive; -ERESTARTSYS when a signal
- * came while waiting; -ENOMEM. Invalid keys are not counted as lookups.
+ * came while waiting; -ENOMEM; with loader=user also -ENOTCONN (no daemon
+ * attached) and -ETIMEDOUT (none answered in time), a daemon's own error
+ * being -EIO. Invalid keys are not counted as lookups.
  */
 int cacheproxy_lookup(struct cacheproxy_cache *cache, const char *key,
 		      size_t key_len, char *val, size_t val_size,

@@ -15,6 +15,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/cacheproxy.h>
 #include <linux/fcntl.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -44,27 +45,34 @@ static ssize_t channel_read(struct file *file, char __user *ubuf,
 {
 	struct channel *ch = file->private_data;
 	size_t size = min_t(size_t, count, CHANNEL_READ_MAX);
+	void *buf = NULL;
 	ssize_t n;
-	void *buf;
 
 	if (count < sizeof(struct cacheproxy_load_request))
 		return -EINVAL;
-	buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
-	if (!buf)
-		return -ENOMEM;
 	for (;;) {
+		if (!cacheproxy_upcall_readable(ch->up)) {
+			if (file->f_flags & O_NONBLOCK) {
+				n = -EAGAIN;
+				break;
+			}
+			/* One reader is woken per load (see upcall.h). */
+			if (wait_event_interruptible_exclusive(ch->up->wait,
+					cacheproxy_upcall_readable(ch->up))) {
+				n = -ERESTARTSYS;
+				break;
+			}
+		}
+		if (!buf) {
+			buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+			if (!buf) {
+				n = -ENOMEM;
+				break;
+			}
+		}
 		n = cacheproxy_upcall_take(ch->up, &ch->d, buf, size);
 		if (n)
 			break;
-		if (file->f_flags & O_NONBLOCK) {
-			n = -EAGAIN;
-			break;
-		}
-		if (wait_event_interruptible(ch->up->wait,
-					     cacheproxy_upcall_readable(ch->up))) {
-			n = -ERESTARTSYS;
-			break;
-		}
 	}
 	/* Requests the daemon never got go back to the queue. */
 	if (n > 0 && copy_to_user(ubuf, buf, n)) {
@@ -83,6 +91,7 @@ static int channel_answer(struct channel *ch, const char __user *p,
 			  size_t left, size_t *used)
 {
 	struct cacheproxy_load_answer a;
+	size_t end, padded;
 	char *val = NULL;
 	u32 size;
 	int ret;
@@ -91,14 +100,20 @@ static int channel_answer(struct channel *ch, const char __user *p,
 		return -EINVAL;
 	if (get_user(size, (const u32 __user *)p))
 		return -EFAULT;
-	if (size < sizeof(a) || size % 8 || size > left)
+	if (size < sizeof(a) || size > CACHEPROXY_LOAD_ANSWER_SIZE_MAX ||
+	    size % 8 || size > left)
 		return -EINVAL;
 	ret = copy_struct_from_user(&a, sizeof(a), p, size);
 	if (ret)
 		return ret;
-	if (a.flags || a.value_len > CACHEPROXY_VALUE_MAX ||
-	    ALIGN(size + a.value_len, 8) > left)
+	/* size and value_len are small: no overflow. */
+	end = size + a.value_len;
+	padded = ALIGN(end, 8);
+	if (a.flags || a.value_len > CACHEPROXY_VALUE_MAX || padded > left)
 		return -EINVAL;
+	ret = check_zeroed_user(p + end, padded - end);
+	if (ret <= 0)
+		return ret ?: -EINVAL;
 	if (a.value_len) {
 		val = kmalloc(a.value_len, GFP_KERNEL_ACCOUNT);
 		if (!val)
@@ -111,7 +126,7 @@ static int channel_answer(struct channel *ch, const char __user *p,
 	ret = cacheproxy_upcall_answer(ch->up, &ch->d, a.id, a.status, val,
 				       a.value_len);
 	kfree(val);
-	*used = ALIGN(size + a.value_len, 8);
+	*used = padded;
 	return ret;
 }
 
@@ -139,6 +154,8 @@ static __poll_t channel_poll(struct file *file, poll_table *wait)
 	poll_wait(file, &ch->up->wait, wait);
 	if (cacheproxy_upcall_readable(ch->up))
 		mask |= EPOLLIN | EPOLLRDNORM;
+	if (cacheproxy_upcall_stopping(ch->up))
+		mask |= EPOLLHUP;
 	return mask;
 }
 
@@ -157,7 +174,6 @@ static const struct file_operations channel_fops = {
 	.write = channel_write,
 	.poll = channel_poll,
 	.release = channel_release,
-	.llseek = noop_llseek,
 };
 
 /**
@@ -166,11 +182,12 @@ static const struct file_operations channel_fops = {
  * @flags:	CACHEPROXY_LOADER_CLOEXEC, CACHEPROXY_LOADER_NONBLOCK
  *
  * Return: the new channel's file descriptor, -EINVAL for an unknown flag,
- * -ENOMEM, or anon_inode_getfd()'s error.
+ * -ENOMEM, or the error of getting a descriptor or an anonymous file.
  */
 int cacheproxy_channel_open(struct cacheproxy_upcall *up, unsigned int flags)
 {
 	struct channel *ch;
+	struct file *file;
 	int fd;
 
 	if (flags & ~(CACHEPROXY_LOADER_CLOEXEC | CACHEPROXY_LOADER_NONBLOCK))
@@ -179,14 +196,27 @@ int cacheproxy_channel_open(struct cacheproxy_upcall *up, unsigned int flags)
 	if (!ch)
 		return -ENOMEM;
 	ch->up = up;
-	cacheproxy_upcall_attach(up, &ch->d);
-	fd = anon_inode_getfd("[cacheproxy-loader]", &channel_fops, ch,
-			      O_RDWR |
-			      (flags & CACHEPROXY_LOADER_CLOEXEC ? O_CLOEXEC : 0) |
-			      (flags & CACHEPROXY_LOADER_NONBLOCK ? O_NONBLOCK : 0));
-	if (fd < 0) {
-		cacheproxy_upcall_detach(up, &ch->d);
-		kfree(ch);
+	fd = get_unused_fd_flags(flags & CACHEPROXY_LOADER_CLOEXEC ?
+				 O_CLOEXEC : 0);
+	if (fd < 0)
+		goto err_fd;
+	file = anon_inode_getfile("[cacheproxy-loader]", &channel_fops, ch,
+				  O_RDWR | (flags & CACHEPROXY_LOADER_NONBLOCK ?
+					    O_NONBLOCK : 0));
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		fd = PTR_ERR(file);
+		goto err_fd;
 	}
+	/* A stream: no offsets, so no pread/pwrite. */
+	file->f_mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
+	file->f_mode |= FMODE_STREAM;
+	/* Attached before anyone can read: fd_install() publishes it. */
+	cacheproxy_upcall_attach(up, &ch->d);
+	fd_install(fd, file);
+	return fd;
+
+err_fd:
+	kfree(ch);
 	return fd;
 }

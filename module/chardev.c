@@ -199,7 +199,8 @@ static long ioc_stats(struct cacheproxy_stats __user *uarg)
 
 /*
  * A daemon attaches (loader=user): the caller says how much of the struct
- * it knows in @size; it gets a new channel's file descriptor.
+ * it knows in @size; it gets a new channel's file descriptor, and the
+ * kernel's sizes written back (min(its size, ours) bytes).
  */
 static long ioc_loader_attach(struct file *file,
 			      struct cacheproxy_loader_attach __user *uarg)
@@ -215,15 +216,26 @@ static long ioc_loader_attach(struct file *file,
 		return -EPERM;
 	if (get_user(size, &uarg->size))
 		return -EFAULT;
-	if (size < sizeof(arg))
+	if (size < offsetofend(struct cacheproxy_loader_attach, answer_size) ||
+	    size % 8)
 		return -EINVAL;
+	if (size > CACHEPROXY_LOADER_ATTACH_SIZE_MAX)
+		return -E2BIG;
 	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, size);
 	if (ret)
 		return ret;
-	if (arg.reserved)
+	if (size >= offsetofend(struct cacheproxy_loader_attach, reserved) &&
+	    arg.reserved)
 		return -EINVAL;
 	if (!up)
 		return -EOPNOTSUPP;
+	arg.size = sizeof(arg);
+	arg.request_size = sizeof(struct cacheproxy_load_request);
+	arg.answer_size = sizeof(struct cacheproxy_load_answer);
+	arg.value_max = CACHEPROXY_VALUE_MAX;
+	/* Written before the file exists: nothing to undo if this faults. */
+	if (copy_to_user(uarg, &arg, min_t(size_t, size, sizeof(arg))))
+		return -EFAULT;
 	return cacheproxy_channel_open(up, arg.flags);
 }
 

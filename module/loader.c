@@ -16,6 +16,8 @@
  *
  * Teardown: cacheproxy_loader_stop() wakes every load sleeping at the gate
  * or in a long delay and makes it fail with -ESHUTDOWN;
+ * with loader=user it also fails every load the daemons hold and waits for
+ * the completions already under way (upcall.c).
  * cacheproxy_loader_drain() then waits for every work item, so every done
  * callback has returned; cacheproxy_loader_uninit() destroys the workqueue.
  */
@@ -134,7 +136,13 @@ int cacheproxy_loader_init(struct cacheproxy_loader *l,
 	l->slow_ms = cfg->slow_load_ms;
 	l->counters = counters;
 	l->user = cfg->loader == CACHEPROXY_LOADER_USER;
-	cacheproxy_upcall_init(&l->up, cfg->upcall_timeout_ms, l->wq);
+	if (l->user &&
+	    cacheproxy_upcall_init(&l->up, cfg->upcall_timeout_ms,
+				   cfg->max_inflight, l->wq)) {
+		destroy_workqueue(l->wq);
+		l->wq = NULL;
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -162,6 +170,8 @@ void cacheproxy_loader_drain(struct cacheproxy_loader *l)
 /* Stage 3: nothing may be queued any more. */
 void cacheproxy_loader_uninit(struct cacheproxy_loader *l)
 {
+	if (l->user)
+		cacheproxy_upcall_uninit(&l->up);
 	destroy_workqueue(l->wq);
 	l->wq = NULL;
 }

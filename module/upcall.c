@@ -8,10 +8,11 @@
  * the daemon's context.
  *
  * Life of a load here, every step under the upcall's lock:
- *   queued: in @ids and on @pending, its timeout armed;
- *   taken:  moved to the taking daemon's @taken list;
+ *   queued:  in @ids and on @pending, its timeout armed;
+ *   taken:   moved to the taking daemon's @taken list;
  *   claimed: removed from @ids (and its list) by exactly one of: the
- *     daemon's answer, its timeout, the last daemon's detach, or stop.
+ *	      daemon's answer, its timeout, the last daemon's detach, or stop;
+ *	      counted in @completing until it is completed.
  * The claimer owns the load: it cancels the timeout (waiting for it if it
  * is running; a running timeout finds the load claimed and leaves it) and
  * completes it outside the lock. Once completed, the flight embedding the
@@ -22,12 +23,21 @@
  * no answer within the timeout: -ETIMEDOUT; a daemon that detaches gives
  * back what it took: to the other daemons, or, when it was the last, every
  * load fails with -ENOTCONN; stop (the cache's shutdown): every load fails
- * with -ESHUTDOWN. None of these results is cached.
+ * with -ESHUTDOWN. A daemon's own error becomes -EIO for the callers. Only
+ * a value and -ENOENT are cached.
+ *
+ * Bounds: a load is queued only for a flight, so max_inflight bounds the
+ * queue (and the walks of detach and stop under the lock); every load has
+ * its timeout, so a daemon that never answers holds nothing for longer.
  */
 #include <linux/cacheproxy.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
+#include <linux/log2.h>
+#include <linux/minmax.h>
+#include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 #include <kunit/visibility.h>
 
@@ -35,16 +45,9 @@
 #include "loader.h"
 #include "upcall.h"
 
-/* Loads claimed together (detach, stop) are completed from this list. */
-static void upcall_complete_list(struct list_head *claimed, int err)
+static struct hlist_head *upcall_bucket(struct cacheproxy_upcall *up, u64 id)
 {
-	struct cacheproxy_load *load, *tmp;
-
-	list_for_each_entry_safe(load, tmp, claimed, up_node) {
-		list_del_init(&load->up_node);
-		cancel_delayed_work_sync(&load->timeout);
-		cacheproxy_load_complete(load, err);
-	}
+	return &up->ids[hash_64(id, up->id_bits)];
 }
 
 /* Claims @load for its completion: it leaves the queue for good. */
@@ -52,14 +55,32 @@ static void upcall_claim(struct cacheproxy_upcall *up,
 			 struct cacheproxy_load *load)
 {
 	lockdep_assert_held(&up->lock);
-	hash_del(&load->id_node);
+	hlist_del_init(&load->id_node);
 	list_del_init(&load->up_node);
 	load->taker = NULL;
+	atomic_inc(&up->completing);
 }
 
-static bool upcall_queued(struct cacheproxy_load *load)
+/* Completes a claimed @load; the flight embedding it may go at once. */
+static void upcall_complete(struct cacheproxy_upcall *up,
+			    struct cacheproxy_load *load, int err)
 {
-	return hash_hashed(&load->id_node);
+	cacheproxy_load_complete(load, err);
+	if (atomic_dec_and_test(&up->completing))
+		wake_up_var(&up->completing);
+}
+
+/* Completes the loads claimed together (detach, stop) on @claimed. */
+static void upcall_complete_list(struct cacheproxy_upcall *up,
+				 struct list_head *claimed, int err)
+{
+	struct cacheproxy_load *load, *tmp;
+
+	list_for_each_entry_safe(load, tmp, claimed, up_node) {
+		list_del_init(&load->up_node);
+		cancel_delayed_work_sync(&load->timeout);
+		upcall_complete(up, load, err);
+	}
 }
 
 static void upcall_timeout(struct work_struct *work)
@@ -71,7 +92,7 @@ static void upcall_timeout(struct work_struct *work)
 	bool claimed = false;
 
 	spin_lock(&up->lock);
-	if (upcall_queued(load)) {
+	if (!hlist_unhashed(&load->id_node)) {
 		upcall_claim(up, load);
 		claimed = true;
 	}
@@ -82,7 +103,7 @@ static void upcall_timeout(struct work_struct *work)
 	 * it, so @load was valid up to here. Claimed: no one else touches it.
 	 */
 	if (claimed)
-		cacheproxy_load_complete(load, -ETIMEDOUT);
+		upcall_complete(up, load, -ETIMEDOUT);
 }
 
 /* A load that could not be queued (no daemon, stopping) fails from here. */
@@ -98,21 +119,42 @@ static void upcall_fail_now(struct work_struct *work)
  * cacheproxy_upcall_init - an empty queue
  * @up:		the queue
  * @timeout_ms:	how long a daemon has to answer a load, from its queueing
+ * @max_inflight: the most loads that can be queued at once (sizes the ids)
  * @wq:		the workqueue the loads' timeouts run on; it must outlive
  *		every load (the loader drains it after cacheproxy_upcall_stop())
+ *
+ * Return: 0 or -ENOMEM.
  */
-void cacheproxy_upcall_init(struct cacheproxy_upcall *up,
-			    unsigned int timeout_ms, struct workqueue_struct *wq)
+int cacheproxy_upcall_init(struct cacheproxy_upcall *up, unsigned int timeout_ms,
+			   unsigned int max_inflight, struct workqueue_struct *wq)
 {
+	unsigned int i;
+
+	up->id_bits = clamp(order_base_2(max_inflight), 4, 16);
+	up->ids = kvmalloc_array(1U << up->id_bits, sizeof(*up->ids),
+				 GFP_KERNEL);
+	if (!up->ids)
+		return -ENOMEM;
+	for (i = 0; i < 1U << up->id_bits; i++)
+		INIT_HLIST_HEAD(&up->ids[i]);
 	spin_lock_init(&up->lock);
 	INIT_LIST_HEAD(&up->pending);
-	hash_init(up->ids);
 	up->daemons = 0;
 	up->next_id = 1;
 	up->stopping = false;
+	atomic_set(&up->completing, 0);
 	init_waitqueue_head(&up->wait);
 	up->timeout = msecs_to_jiffies(timeout_ms);
 	up->wq = wq;
+	return 0;
+}
+
+/* After cacheproxy_upcall_stop(), with no daemon attached any more. */
+void cacheproxy_upcall_uninit(struct cacheproxy_upcall *up)
+{
+	WARN_ON_ONCE(up->daemons);
+	kvfree(up->ids);
+	up->ids = NULL;
 }
 
 /*
@@ -137,7 +179,7 @@ void cacheproxy_upcall_queue(struct cacheproxy_upcall *up,
 		err = -ENOTCONN;
 	} else {
 		load->id = up->next_id++;
-		hash_add(up->ids, &load->id_node, load->id);
+		hlist_add_head(&load->id_node, upcall_bucket(up, load->id));
 		list_add_tail(&load->up_node, &up->pending);
 		queue_delayed_work(up->wq, &load->timeout, up->timeout);
 	}
@@ -149,31 +191,37 @@ void cacheproxy_upcall_queue(struct cacheproxy_upcall *up,
 		queue_work(up->wq, &load->work);
 		return;
 	}
+	/* One daemon (and every poller) for one load. */
 	wake_up_interruptible(&up->wait);
 }
 
 /*
  * Fails every load with -ESHUTDOWN and refuses new ones; daemons waiting
- * for a request wake up and get -ESHUTDOWN. Returns once every load it
- * claimed is completed; timeouts that found theirs claimed may still be
- * returning (the loader's drain waits for them).
+ * for a request wake up and get -ESHUTDOWN. Returns once every claimed load
+ * is completed, those claimed by others (an answer, a detach, a timeout)
+ * included; a timeout that found its load claimed may still be returning
+ * (the loader's drain waits for it). Sleeps.
  */
 void cacheproxy_upcall_stop(struct cacheproxy_upcall *up)
 {
 	struct cacheproxy_load *load;
 	struct hlist_node *tmp;
 	LIST_HEAD(claimed);
-	int bkt;
+	unsigned int i;
 
+	might_sleep();
 	spin_lock(&up->lock);
 	up->stopping = true;
-	hash_for_each_safe(up->ids, bkt, tmp, load, id_node) {
-		upcall_claim(up, load);
-		list_add_tail(&load->up_node, &claimed);
+	for (i = 0; i < 1U << up->id_bits; i++) {
+		hlist_for_each_entry_safe(load, tmp, &up->ids[i], id_node) {
+			upcall_claim(up, load);
+			list_add_tail(&load->up_node, &claimed);
+		}
 	}
 	spin_unlock(&up->lock);
 	wake_up_interruptible_all(&up->wait);
-	upcall_complete_list(&claimed, -ESHUTDOWN);
+	upcall_complete_list(up, &claimed, -ESHUTDOWN);
+	wait_var_event(&up->completing, !atomic_read(&up->completing));
 }
 
 /* @d starts taking loads. */
@@ -183,7 +231,6 @@ void cacheproxy_upcall_attach(struct cacheproxy_upcall *up,
 	INIT_LIST_HEAD(&d->taken);
 	spin_lock(&up->lock);
 	up->daemons++;
-	d->attached = true;
 	spin_unlock(&up->lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_upcall_attach);
@@ -191,7 +238,7 @@ EXPORT_SYMBOL_IF_KUNIT(cacheproxy_upcall_attach);
 /*
  * @d goes away: the loads it took and did not answer go back to the head
  * of the queue, for another daemon, keeping their ids and deadlines; when
- * @d was the last daemon, every load fails with -ENOTCONN instead.
+ * @d was the last daemon, every load fails with -ENOTCONN instead. Sleeps.
  */
 void cacheproxy_upcall_detach(struct cacheproxy_upcall *up,
 			      struct cacheproxy_upcall_daemon *d)
@@ -200,8 +247,8 @@ void cacheproxy_upcall_detach(struct cacheproxy_upcall *up,
 	LIST_HEAD(claimed);
 	bool requeued;
 
+	might_sleep();
 	spin_lock(&up->lock);
-	d->attached = false;
 	up->daemons--;
 	requeued = !list_empty(&d->taken);
 	list_for_each_entry_safe_reverse(load, tmp, &d->taken, up_node) {
@@ -216,8 +263,8 @@ void cacheproxy_upcall_detach(struct cacheproxy_upcall *up,
 	}
 	spin_unlock(&up->lock);
 	if (requeued)
-		wake_up_interruptible(&up->wait);
-	upcall_complete_list(&claimed, -ENOTCONN);
+		wake_up_interruptible_all(&up->wait);
+	upcall_complete_list(up, &claimed, -ENOTCONN);
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_upcall_detach);
 
@@ -232,6 +279,12 @@ bool cacheproxy_upcall_readable(struct cacheproxy_upcall *up)
 	return ready;
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_upcall_readable);
+
+/* The queue is stopping: its daemons have nothing more to do. */
+bool cacheproxy_upcall_stopping(struct cacheproxy_upcall *up)
+{
+	return READ_ONCE(up->stopping);
+}
 
 static size_t request_size(const struct cacheproxy_load *load)
 {
@@ -255,6 +308,7 @@ ssize_t cacheproxy_upcall_take(struct cacheproxy_upcall *up,
 			       void *buf, size_t size)
 {
 	struct cacheproxy_load *load, *tmp;
+	bool more;
 	size_t len = 0;
 
 	spin_lock(&up->lock);
@@ -277,33 +331,34 @@ ssize_t cacheproxy_upcall_take(struct cacheproxy_upcall *up,
 		load->taker = d;
 		list_move_tail(&load->up_node, &d->taken);
 	}
-	if (!len && !list_empty(&up->pending)) {
-		spin_unlock(&up->lock);
-		return -EINVAL;
-	}
+	more = !list_empty(&up->pending);
 	spin_unlock(&up->lock);
+	if (!len)
+		return more ? -EINVAL : 0;
+	/* What this daemon left is for the next one. */
+	if (more)
+		wake_up_interruptible(&up->wait);
 	return len;
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_upcall_take);
 
-/* The load @d took with @id, or NULL. */
-static struct cacheproxy_load *
-upcall_find_taken(struct cacheproxy_upcall *up,
-		  struct cacheproxy_upcall_daemon *d, u64 id)
+/* The queued load with @id, whoever holds it, or NULL. */
+static struct cacheproxy_load *upcall_find(struct cacheproxy_upcall *up,
+					   u64 id)
 {
 	struct cacheproxy_load *load;
 
 	lockdep_assert_held(&up->lock);
-	hash_for_each_possible(up->ids, load, id_node, id)
+	hlist_for_each_entry(load, upcall_bucket(up, id), id_node)
 		if (load->id == id)
-			return load->taker == d ? load : NULL;
+			return load;
 	return NULL;
 }
 
 /*
  * Gives back the loads of the requests in @buf (@len bytes, as written by
  * cacheproxy_upcall_take() for @d), which never reached the daemon: they
- * go back to the head of the queue.
+ * go back to the head of the queue, in order.
  */
 void cacheproxy_upcall_untake(struct cacheproxy_upcall *up,
 			      struct cacheproxy_upcall_daemon *d,
@@ -317,8 +372,8 @@ void cacheproxy_upcall_untake(struct cacheproxy_upcall *up,
 	spin_lock(&up->lock);
 	while (len - off >= sizeof(*req)) {
 		req = buf + off;
-		load = upcall_find_taken(up, d, req->id);
-		if (load) {
+		load = upcall_find(up, req->id);
+		if (load && load->taker == d) {
 			load->taker = NULL;
 			list_move_tail(&load->up_node, &back);
 		}
@@ -326,14 +381,17 @@ void cacheproxy_upcall_untake(struct cacheproxy_upcall *up,
 	}
 	list_splice(&back, &up->pending);
 	spin_unlock(&up->lock);
-	wake_up_interruptible(&up->wait);
+	wake_up_interruptible_all(&up->wait);
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_upcall_untake);
 
-/* The statuses a daemon may answer with: 0, or -errno below 512. */
+/*
+ * The statuses a daemon may answer with: 0 with a value of at most
+ * CACHEPROXY_VALUE_MAX bytes, or a -errno (-1..-4095) with none.
+ */
 static bool answer_valid(int status, size_t val_len)
 {
-	if (status > 0 || status <= -512)
+	if (status > 0 || status < -MAX_ERRNO)
 		return false;
 	if (status)
 		return !val_len;
@@ -346,31 +404,39 @@ static bool answer_valid(int status, size_t val_len)
  * @d:		the daemon answering
  * @id:		the load's id, as @d took it
  * @status:	0: @val is the value; -ENOENT: no such key (a negative entry);
- *		another -errno (above -512): the load failed with it
+ *		another -errno: the load failed, and its callers get -EIO
  * @val:	the value (any bytes), when @status is 0
  * @val_len:	its length, up to CACHEPROXY_VALUE_MAX (0 otherwise)
  *
- * Completes the load in the caller's context. May sleep.
- * Return: 0; -EINVAL for a bad status or length, or an id that is not a
- * load @d took and has not answered (the load, if any, is left as it was).
+ * Completes the load in the caller's context. Sleeps.
+ * Return: 0; -EINVAL for a bad status or length, or an id never issued;
+ * -ESTALE for an id that is not a load @d holds (answered already, timed
+ * out, failed by a detach or stop, or taken by another daemon). A refused
+ * answer changes nothing.
  */
 int cacheproxy_upcall_answer(struct cacheproxy_upcall *up,
 			     struct cacheproxy_upcall_daemon *d, u64 id,
 			     int status, const char *val, size_t val_len)
 {
 	struct cacheproxy_load *load;
+	int ret = 0;
 
+	might_sleep();
 	if (!answer_valid(status, val_len))
 		return -EINVAL;
 	spin_lock(&up->lock);
-	load = upcall_find_taken(up, d, id);
-	if (load)
+	load = upcall_find(up, id);
+	if (load && load->taker == d)
 		upcall_claim(up, load);
+	else
+		ret = id && id < up->next_id ? -ESTALE : -EINVAL;
 	spin_unlock(&up->lock);
-	if (!load)
-		return -EINVAL;
+	if (ret)
+		return ret;
 
 	cancel_delayed_work_sync(&load->timeout);
+	if (status && status != -ENOENT)
+		status = -EIO;
 	if (!status || status == -ENOENT) {
 		load->entry = cacheproxy_entry_alloc(load->key, load->key_len,
 						     load->hash, val, val_len,
@@ -378,7 +444,7 @@ int cacheproxy_upcall_answer(struct cacheproxy_upcall *up,
 		if (!load->entry && !status)
 			status = -ENOMEM;
 	}
-	cacheproxy_load_complete(load, status);
+	upcall_complete(up, load, status);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_upcall_answer);

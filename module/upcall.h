@@ -7,7 +7,7 @@
 #ifndef _CACHEPROXY_UPCALL_H
 #define _CACHEPROXY_UPCALL_H
 
-#include <linux/hashtable.h>
+#include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -16,24 +16,27 @@
 struct cacheproxy_load;
 struct workqueue_struct;
 
-#define CACHEPROXY_UPCALL_HASH_BITS	8
-
 /**
  * struct cacheproxy_upcall - the request queue of one cache's loader
- * @lock:	protects @pending, @ids, @daemons, @next_id, @stopping and
- *		every daemon's @taken list, and the upcall fields of the
- *		loads on them; taken in process context only (the loads'
- *		timeouts run on the workqueue), never with another cacheproxy
- *		lock held inside it
+ * @lock:	protects @pending, @ids, @daemons, @next_id, @stopping, every
+ *		daemon's @taken list and the upcall fields of the loads on
+ *		them; taken in process context (a load's timeout runs on the
+ *		workqueue) and always alone: no cacheproxy lock is held around
+ *		it, and none is taken inside it
  * @pending:	loads no daemon has taken yet, oldest first
  * @ids:	every load queued and not yet claimed for completion (pending
- *		or taken), by id; a load leaves it exactly once, under @lock,
- *		and whoever removes it completes it
+ *		or taken), hashed by id in 1 << @id_bits buckets; a load
+ *		leaves it exactly once, under @lock, and whoever removes it
+ *		(claims it) completes it
+ * @id_bits:	log2 of the bucket count, from max_inflight
  * @daemons:	attached daemons; with none, a load fails at once (ENOTCONN)
- * @next_id:	the id of the next load (the first is 1)
+ * @next_id:	the id of the next load (the first is 1): ids below it were
+ *		issued, ids from it on never were
  * @stopping:	set once by cacheproxy_upcall_stop(): every load is failed
  *		and no new one is taken
- * @wait:	daemons wait here for a pending load, or for @stopping
+ * @completing:	loads claimed and not yet completed; stop waits for none
+ * @wait:	daemons wait here (exclusively: one is woken per load) for a
+ *		pending load, or for @stopping; poll waits here too
  * @timeout:	jiffies a daemon has to answer a load once it is queued
  * @wq:		the loader's workqueue: timeouts and immediate failures run
  *		there
@@ -41,10 +44,12 @@ struct workqueue_struct;
 struct cacheproxy_upcall {
 	spinlock_t lock; /* see above: the queue, its ids, the daemons' lists */
 	struct list_head pending;
-	DECLARE_HASHTABLE(ids, CACHEPROXY_UPCALL_HASH_BITS);
+	struct hlist_head *ids;
+	unsigned int id_bits;
 	unsigned int daemons;
 	u64 next_id;
 	bool stopping;
+	atomic_t completing;
 	wait_queue_head_t wait;
 	unsigned long timeout;
 	struct workqueue_struct *wq;
@@ -53,15 +58,14 @@ struct cacheproxy_upcall {
 /**
  * struct cacheproxy_upcall_daemon - one attached daemon (a channel)
  * @taken:	loads it took and has not answered; under the upcall's lock
- * @attached:	between cacheproxy_upcall_attach() and _detach()
  */
 struct cacheproxy_upcall_daemon {
 	struct list_head taken;
-	bool attached;
 };
 
-void cacheproxy_upcall_init(struct cacheproxy_upcall *up,
-			    unsigned int timeout_ms, struct workqueue_struct *wq);
+int cacheproxy_upcall_init(struct cacheproxy_upcall *up, unsigned int timeout_ms,
+			   unsigned int max_inflight, struct workqueue_struct *wq);
+void cacheproxy_upcall_uninit(struct cacheproxy_upcall *up);
 void cacheproxy_upcall_queue(struct cacheproxy_upcall *up,
 			     struct cacheproxy_load *load);
 void cacheproxy_upcall_stop(struct cacheproxy_upcall *up);
@@ -71,6 +75,7 @@ void cacheproxy_upcall_attach(struct cacheproxy_upcall *up,
 void cacheproxy_upcall_detach(struct cacheproxy_upcall *up,
 			      struct cacheproxy_upcall_daemon *d);
 bool cacheproxy_upcall_readable(struct cacheproxy_upcall *up);
+bool cacheproxy_upcall_stopping(struct cacheproxy_upcall *up);
 ssize_t cacheproxy_upcall_take(struct cacheproxy_upcall *up,
 			       struct cacheproxy_upcall_daemon *d,
 			       void *buf, size_t size);

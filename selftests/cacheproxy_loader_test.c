@@ -32,8 +32,9 @@
 
 /* Long enough never to end a test by itself, unless the test wants it. */
 #define LD_PARAMS		"loader=user upcall_timeout_ms=60000"
-/* The timeout test's. */
+/* The timeout test's, and the bound on its ETIMEDOUT. */
 #define LD_SHORT_TIMEOUT_MS	500
+#define LD_SHORT_BOUND_MS	3000
 /* Waiting for a request that must come (generous: debug guests). */
 #define LD_WAIT_MS		10000
 /* A waiter answered "at once": far below the 60 s timeout. */
@@ -278,6 +279,12 @@ TEST_F(ld, attach_errors)
 	a.size = 8;
 	EXPECT_EQ(-1, ioctl(self->dev, CACHEPROXY_IOC_LOADER_ATTACH, &a));
 	EXPECT_EQ(EINVAL, errno);
+	a.size = 20;
+	EXPECT_EQ(-1, ioctl(self->dev, CACHEPROXY_IOC_LOADER_ATTACH, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.size = CACHEPROXY_LOADER_ATTACH_SIZE_MAX + 8;
+	EXPECT_EQ(-1, ioctl(self->dev, CACHEPROXY_IOC_LOADER_ATTACH, &a));
+	EXPECT_EQ(E2BIG, errno);
 	a.size = sizeof(a);
 	a.reserved = 1;
 	EXPECT_EQ(-1, ioctl(self->dev, CACHEPROXY_IOC_LOADER_ATTACH, &a));
@@ -295,7 +302,22 @@ TEST_F(ld, attach_errors)
 	fd = attach(self->dev, CACHEPROXY_LOADER_CLOEXEC);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	/* A stream: no offsets. */
+	EXPECT_EQ(-1, pread(fd, &a, sizeof(a), 0));
+	EXPECT_EQ(ESPIPE, errno);
+	EXPECT_EQ(-1, lseek(fd, 0, SEEK_SET));
+	EXPECT_EQ(ESPIPE, errno);
 	close(fd);
+
+	/* The kernel's sizes come back. */
+	a = (struct cacheproxy_loader_attach) { .size = sizeof(a) };
+	fd = ioctl(self->dev, CACHEPROXY_IOC_LOADER_ATTACH, &a);
+	ASSERT_LE(0, fd);
+	close(fd);
+	EXPECT_EQ(sizeof(a), a.size);
+	EXPECT_EQ(sizeof(struct cacheproxy_load_request), a.request_size);
+	EXPECT_EQ(sizeof(struct cacheproxy_load_answer), a.answer_size);
+	EXPECT_EQ((__u32)CACHEPROXY_VALUE_MAX, a.value_max);
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -374,9 +396,14 @@ TEST_F(ld, value_round_trip)
 	EXPECT_EQ('\n', buf[sizeof(v) - 1]);
 }
 
-/* ENOENT is negative-cached; another errno reaches the caller, uncached. */
+/*
+ * ENOENT is negative-cached; another errno is not cached and reaches the
+ * caller as EIO, whatever the daemon said (its ENOSPC must not pass for
+ * the kernel's "buffer too small").
+ */
 TEST_F(ld, errors)
 {
+	char buf[CACHEPROXY_LOAD_REQUEST_MAX];
 	struct cacheproxy_stats st;
 	struct getter g;
 	struct req r;
@@ -392,22 +419,19 @@ TEST_F(ld, errors)
 	EXPECT_EQ(-ENOENT, g.ret);
 	/* Cached: answered without a request. */
 	EXPECT_EQ(-ENOENT, cp_get(self->dev, "gone", 4, val, sizeof(val), &len));
-	{
-		char buf[CACHEPROXY_LOAD_REQUEST_MAX];
-
-		EXPECT_EQ(-1, read(self->ch, buf, sizeof(buf)));
-		EXPECT_EQ(EAGAIN, errno);
-	}
+	EXPECT_EQ(-1, read(self->ch, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
 
 	ASSERT_EQ(0, getter_start(&g, self->dev, "flaky"));
 	ASSERT_EQ(1, read_reqs(self->ch, &r, 1, LD_WAIT_MS));
-	EXPECT_LT(0, answer(self->ch, r.id, -EHOSTDOWN, NULL, 0));
+	EXPECT_LT(0, answer(self->ch, r.id, -ENOSPC, NULL, 0));
 	ASSERT_TRUE(getter_join(&g, LD_WAIT_MS));
-	EXPECT_EQ(-EHOSTDOWN, g.ret);
+	EXPECT_EQ(-EIO, g.ret);
+	EXPECT_EQ(UINT32_MAX, g.len) TH_LOG("value_len written for an EIO");
 	ASSERT_EQ(0, getter_start(&g, self->dev, "flaky"));
 	EXPECT_EQ(1, read_reqs(self->ch, &r, 1, LD_WAIT_MS))
-		TH_LOG("EHOSTDOWN was cached");
-	EXPECT_LT(0, answer(self->ch, r.id, -EIO, NULL, 0));
+		TH_LOG("the error was cached");
+	EXPECT_LT(0, answer(self->ch, r.id, -EHOSTDOWN, NULL, 0));
 	ASSERT_TRUE(getter_join(&g, LD_WAIT_MS));
 	EXPECT_EQ(-EIO, g.ret);
 	ASSERT_EQ(0, cp_stats_quiet(self->dev, &st, LD_WAIT_MS));
@@ -415,18 +439,45 @@ TEST_F(ld, errors)
 	EXPECT_EQ(3ULL, st.loads_failed);
 }
 
+/* A blocking read of a channel in a thread of its own. */
+struct reader {
+	pthread_t tid;
+	int ch;
+	ssize_t n;
+	int err;
+	char buf[CACHEPROXY_LOAD_REQUEST_MAX];
+	bool done;
+};
+
+static void *reader_run(void *arg)
+{
+	struct reader *rd = arg;
+
+	rd->n = read(rd->ch, rd->buf, sizeof(rd->buf));
+	rd->err = errno;
+	__atomic_store_n(&rd->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void on_usr1(int sig)
+{
+}
+
 /*
  * Reads: a buffer smaller than a header or than the first request is
- * EINVAL; O_NONBLOCK with nothing pending is EAGAIN; poll says POLLIN only
- * while a request waits; a blocking read returns once one comes.
+ * EINVAL and leaves the request there; O_NONBLOCK with nothing pending is
+ * EAGAIN; poll says POLLIN only while a request waits. A blocking read
+ * sleeps until a request comes, and a signal (no SA_RESTART) ends it with
+ * EINTR.
  */
 TEST_F(ld, reads_and_poll)
 {
+	struct sigaction sa = { .sa_handler = on_usr1 };
 	char buf[CACHEPROXY_LOAD_REQUEST_MAX];
+	struct reader rd;
 	struct pollfd p;
 	struct getter g;
 	struct req r;
-	int blocking;
 	ssize_t n;
 
 	self->ch = attach(self->dev, CACHEPROXY_LOADER_NONBLOCK);
@@ -448,17 +499,42 @@ TEST_F(ld, reads_and_poll)
 	EXPECT_EQ(-1, read(self->ch, buf,
 			   sizeof(struct cacheproxy_load_request) + 4));
 	EXPECT_EQ(EINVAL, errno);
-	/* A blocking channel of another daemon gets it just the same. */
-	blocking = attach(self->dev, 0);
-	ASSERT_LE(0, blocking);
-	n = read(blocking, buf, sizeof(buf));
+	n = read(self->ch, buf, sizeof(buf));
 	ASSERT_LT(0, n);
 	ASSERT_EQ(1, parse_reqs(buf, n, &r, 1));
 	EXPECT_STREQ("poll-key", r.key);
-	EXPECT_LT(0, answer(blocking, r.id, 0, "pv", 2));
+	EXPECT_LT(0, answer(self->ch, r.id, 0, "pv", 2));
 	ASSERT_TRUE(getter_join(&g, LD_WAIT_MS));
 	EXPECT_EQ(0, g.ret);
-	close(blocking);
+
+	/* A blocking channel: its read sleeps until a request comes. */
+	memset(&rd, 0, sizeof(rd));
+	rd.ch = attach(self->dev, 0);
+	ASSERT_LE(0, rd.ch);
+	ASSERT_EQ(0, pthread_create(&rd.tid, NULL, reader_run, &rd));
+	usleep(300000);
+	EXPECT_FALSE(__atomic_load_n(&rd.done, __ATOMIC_ACQUIRE));
+	ASSERT_EQ(0, getter_start(&g, self->dev, "block-key"));
+	pthread_join(rd.tid, NULL);
+	ASSERT_LT(0, rd.n) TH_LOG("blocking read: %s", strerror(rd.err));
+	ASSERT_EQ(1, parse_reqs(rd.buf, rd.n, &r, 1));
+	EXPECT_STREQ("block-key", r.key);
+	EXPECT_LT(0, answer(rd.ch, r.id, 0, "bv", 2));
+	ASSERT_TRUE(getter_join(&g, LD_WAIT_MS));
+	EXPECT_EQ(0, g.ret);
+
+	/* A signal ends a sleeping read with EINTR. */
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	rd.done = false;
+	ASSERT_EQ(0, pthread_create(&rd.tid, NULL, reader_run, &rd));
+	usleep(300000);
+	EXPECT_FALSE(__atomic_load_n(&rd.done, __ATOMIC_ACQUIRE));
+	ASSERT_EQ(0, pthread_kill(rd.tid, SIGUSR1));
+	pthread_join(rd.tid, NULL);
+	EXPECT_EQ(-1, rd.n);
+	EXPECT_EQ(EINTR, rd.err);
+	close(rd.ch);
+
 	p = (struct pollfd) { .fd = self->ch, .events = POLLIN | POLLOUT };
 	EXPECT_EQ(1, poll(&p, 1, 0));
 	EXPECT_EQ(POLLOUT, p.revents);
@@ -480,7 +556,7 @@ static ssize_t raw_write(int ch, const void *buf, size_t len)
 TEST_F(ld, malformed_answers)
 {
 	struct cacheproxy_load_answer a;
-	char buf[256], *hole;
+	char buf[CACHEPROXY_LOAD_ANSWER_SIZE_MAX + 64], *hole;
 	struct cacheproxy_stats st;
 	struct getter g, g2;
 	struct req r[2];
@@ -515,10 +591,24 @@ TEST_F(ld, malformed_answers)
 	a.flags = 0;
 	/* Bad statuses. */
 	EXPECT_EQ(-EINVAL, answer(self->ch, r[0].id, 1, NULL, 0));
-	EXPECT_EQ(-EINVAL, answer(self->ch, r[0].id, -512, NULL, 0));
+	EXPECT_EQ(-EINVAL, answer(self->ch, r[0].id, -4096, NULL, 0));
 	EXPECT_EQ(-EINVAL, answer(self->ch, r[0].id, -ENOENT, "x", 1));
-	/* Unknown id. */
+	/* An id never issued. */
 	EXPECT_EQ(-EINVAL, answer(self->ch, r[0].id + 1000, 0, "x", 1));
+	/* Padding that is not zero. */
+	memset(buf, 0, sizeof(buf));
+	a.value_len = 3;
+	memcpy(buf, &a, sizeof(a));
+	memcpy(buf + sizeof(a), "abc", 3);
+	buf[sizeof(a) + 5] = 'x';
+	EXPECT_EQ(-EINVAL, raw_write(self->ch, buf, sizeof(a) + 8));
+	a.value_len = 0;
+	/* A header longer than any the kernel takes. */
+	memset(buf, 0, sizeof(buf));
+	a.size = CACHEPROXY_LOAD_ANSWER_SIZE_MAX + 8;
+	memcpy(buf, &a, sizeof(a));
+	EXPECT_EQ(-EINVAL, raw_write(self->ch, buf, a.size));
+	a.size = sizeof(a);
 	/* A value longer than the maximum, or than the write. */
 	a.value_len = CACHEPROXY_VALUE_MAX + 1;
 	EXPECT_EQ(-EINVAL, raw_write(self->ch, &a, sizeof(a)));
@@ -541,7 +631,7 @@ TEST_F(ld, malformed_answers)
 
 	/* Now well, once. */
 	EXPECT_LT(0, answer(self->ch, r[0].id, 0, "good", 4));
-	EXPECT_EQ(-EINVAL, answer(self->ch, r[0].id, 0, "again", 5));
+	EXPECT_EQ(-ESTALE, answer(self->ch, r[0].id, 0, "again", 5));
 	ASSERT_TRUE(getter_join(&g, LD_WAIT_MS));
 	EXPECT_EQ(0, g.ret);
 	EXPECT_EQ(4U, g.len);
@@ -603,7 +693,9 @@ TEST_F(ld, timeout)
 	       g.end_ms - t0, LD_SHORT_TIMEOUT_MS);
 	EXPECT_EQ(-ETIMEDOUT, g.ret);
 	EXPECT_LE(LD_SHORT_TIMEOUT_MS, g.end_ms - t0);
-	EXPECT_EQ(-EINVAL, answer(self->ch, r.id, 0, "late", 4));
+	/* Its own timeout, not the default's 5 s. */
+	EXPECT_GT(LD_SHORT_BOUND_MS, g.end_ms - t0);
+	EXPECT_EQ(-ESTALE, answer(self->ch, r.id, 0, "late", 4));
 }
 
 /*
@@ -612,6 +704,7 @@ TEST_F(ld, timeout)
  */
 TEST_F(ld, daemon_killed)
 {
+	char hdr[16];
 	int pfd[2], status;
 	long long t0;
 	struct getter g;
@@ -648,12 +741,8 @@ TEST_F(ld, daemon_killed)
 	 * (blocked in its read) has taken the request and reported its id.
 	 */
 	ASSERT_EQ(0, getter_start(&g, self->dev, "victim"));
-	{
-		char hdr[16];
-
-		ASSERT_EQ(16, read(pfd[0], hdr, 16));
-		memcpy(&id, hdr + 8, sizeof(id));
-	}
+	ASSERT_EQ(16, read(pfd[0], hdr, 16));
+	memcpy(&id, hdr + 8, sizeof(id));
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(0, cp_wait_child(pid, LD_WAIT_MS, &status));
 	ASSERT_EQ(1, read_reqs(self->ch, &r, 1, LD_WAIT_MS));
