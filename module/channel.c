@@ -40,6 +40,11 @@ struct channel {
 	struct cacheproxy_upcall_daemon d;
 };
 
+static bool channel_readable(struct channel *ch)
+{
+	return cacheproxy_upcall_readable(ch->up);
+}
+
 static ssize_t channel_read(struct file *file, char __user *ubuf,
 			    size_t count, loff_t *ppos)
 {
@@ -57,11 +62,10 @@ static ssize_t channel_read(struct file *file, char __user *ubuf,
 				break;
 			}
 			/* One reader is woken per load (see upcall.h). */
-			if (wait_event_interruptible_exclusive(ch->up->wait,
-					cacheproxy_upcall_readable(ch->up))) {
-				n = -ERESTARTSYS;
+			n = wait_event_interruptible_exclusive(ch->up->wait,
+							       channel_readable(ch));
+			if (n)
 				break;
-			}
 		}
 		if (!buf) {
 			buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
