@@ -59,6 +59,8 @@ void cacheproxy_kunit_config(struct kunit *test,
 		.loader_max_active = 16,
 		.shards = 4,
 		.max_inflight = 1024,
+		.loader = CACHEPROXY_LOADER_SYNTHETIC,
+		.upcall_timeout_ms = 5000,
 	};
 }
 
@@ -230,7 +232,9 @@ static int burst_thread(void *data)
 
 /*
  * Runs when the case ends, before the cache is destroyed: lets every thread
- * through the barrier and the loader gate, then stops it.
+ * through the barrier and the loader gate, then stops it. A user loader's
+ * loads have no gate: the cache is shut down, which fails those left
+ * unanswered (a case that failed half-way), so no thread waits for them.
  */
 static void burst_release(void *data)
 {
@@ -240,6 +244,8 @@ static void burst_release(void *data)
 	WRITE_ONCE(b->go, true);
 	wake_up_all(&b->wq);
 	cacheproxy_test_gate_loads(b->cache, false);
+	if (cacheproxy_cache_upcall(b->cache))
+		cacheproxy_cache_shutdown(b->cache);
 	for (i = 0; i < b->nr; i++)
 		kthread_stop(b->tasks[i]);
 }

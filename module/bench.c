@@ -595,6 +595,8 @@ static int bench_setup(struct bench_run *b)
 			.loader_max_active = p->loader_max_active,
 			.shards = p->shards,
 			.max_inflight = 65536,
+			.loader = CACHEPROXY_LOADER_SYNTHETIC,
+			.upcall_timeout_ms = 5000,
 		};
 
 		b->cache = cacheproxy_cache_create(&cfg);

@@ -27,6 +27,7 @@
 #define CACHEPROXY_MAX_ACTIVE_MAX	WQ_MAX_ACTIVE
 #define CACHEPROXY_SHARDS_MAX		1024U
 #define CACHEPROXY_MAX_INFLIGHT_MAX	65536U
+#define CACHEPROXY_UPCALL_TIMEOUT_MS_MAX	600000U
 
 static const struct cacheproxy_strategy_ops *const strategies[] = {
 	[CACHEPROXY_SPINLOCK] = &cacheproxy_spinlock_ops,
@@ -75,6 +76,17 @@ static int config_check(const struct cacheproxy_config *cfg)
 	if (!cfg->max_inflight || cfg->max_inflight > CACHEPROXY_MAX_INFLIGHT_MAX) {
 		pr_err("max_inflight=%u out of range (1..%u)\n",
 		       cfg->max_inflight, CACHEPROXY_MAX_INFLIGHT_MAX);
+		return -EINVAL;
+	}
+	if (cfg->loader != CACHEPROXY_LOADER_SYNTHETIC &&
+	    cfg->loader != CACHEPROXY_LOADER_USER) {
+		pr_err("unknown loader %d\n", cfg->loader);
+		return -EINVAL;
+	}
+	if (!cfg->upcall_timeout_ms ||
+	    cfg->upcall_timeout_ms > CACHEPROXY_UPCALL_TIMEOUT_MS_MAX) {
+		pr_err("upcall_timeout_ms=%u out of range (1..%u)\n",
+		       cfg->upcall_timeout_ms, CACHEPROXY_UPCALL_TIMEOUT_MS_MAX);
 		return -EINVAL;
 	}
 	return 0;
@@ -226,7 +238,9 @@ static int key_check(struct cacheproxy_cache *cache, const char *key,
  * key longer than CACHEPROXY_KEY_MAX; -ENOENT or -EIO from the loader;
  * -ESHUTDOWN once the cache is being destroyed; -EAGAIN when a load would
  * be needed but max_inflight flights are alive; -ERESTARTSYS when a signal
- * came while waiting; -ENOMEM. Invalid keys are not counted as lookups.
+ * came while waiting; -ENOMEM; with loader=user also -ENOTCONN (no daemon
+ * attached) and -ETIMEDOUT (none answered in time), a daemon's own error
+ * being -EIO. Invalid keys are not counted as lookups.
  */
 int cacheproxy_lookup(struct cacheproxy_cache *cache, const char *key,
 		      size_t key_len, char *val, size_t val_size,
@@ -290,6 +304,13 @@ void cacheproxy_stats_reset(struct cacheproxy_cache *cache)
 	cacheproxy_counters_reset(&cache->counters);
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_stats_reset);
+
+/* The daemons' request queue of a loader=user cache, or NULL. */
+struct cacheproxy_upcall *cacheproxy_cache_upcall(struct cacheproxy_cache *cache)
+{
+	return cache->loader.user ? &cache->loader.up : NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_cache_upcall);
 
 /* The number of chunks cacheproxy_show_entries() prints the table in. */
 unsigned long cacheproxy_entries_chunks(struct cacheproxy_cache *cache)

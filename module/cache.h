@@ -16,7 +16,14 @@
 
 struct cacheproxy_cache;
 struct cacheproxy_stats;
+struct cacheproxy_upcall;
 struct seq_file;
+
+/* Where loads come from: made up in the kernel, or from daemons. */
+enum cacheproxy_loader_kind {
+	CACHEPROXY_LOADER_SYNTHETIC,
+	CACHEPROXY_LOADER_USER,
+};
 
 /**
  * struct cacheproxy_config - how to build a cache
@@ -30,6 +37,8 @@ struct seq_file;
  * @shards:		shard count for the shard strategy (power of two)
  * @max_inflight:	most flights (loads in flight, with their waiters)
  *			alive at once; a miss beyond fails with -EAGAIN
+ * @loader:		synthetic, or user (daemons answer the loads)
+ * @upcall_timeout_ms:	loader=user: how long daemons have to answer a load
  */
 struct cacheproxy_config {
 	enum cacheproxy_strategy strategy;
@@ -41,6 +50,8 @@ struct cacheproxy_config {
 	unsigned int loader_max_active;
 	unsigned int shards;
 	unsigned int max_inflight;
+	enum cacheproxy_loader_kind loader;
+	unsigned int upcall_timeout_ms;
 };
 
 struct cacheproxy_cache *cacheproxy_cache_create(const struct cacheproxy_config *cfg);
@@ -57,6 +68,7 @@ void cacheproxy_flush(struct cacheproxy_cache *cache);
 void cacheproxy_stats_read(struct cacheproxy_cache *cache,
 			   struct cacheproxy_stats *out);
 void cacheproxy_stats_reset(struct cacheproxy_cache *cache);
+struct cacheproxy_upcall *cacheproxy_cache_upcall(struct cacheproxy_cache *cache);
 unsigned long cacheproxy_entries_chunks(struct cacheproxy_cache *cache);
 void cacheproxy_show_entries(struct cacheproxy_cache *cache, struct seq_file *m,
 			     unsigned long chunk);

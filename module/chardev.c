@@ -9,13 +9,15 @@
  * with copy_struct_from_user()) or ignored where the struct carries its
  * own size (STATS, GET_BATCH's items), so that callers built against an
  * older header keep working. FLUSH and INVALIDATE change the cache and
- * need a file opened for writing.
+ * need a file opened for writing; so does LOADER_ATTACH, which also needs
+ * CAP_SYS_ADMIN and hands the caller a loader daemon's channel (channel.c).
  *
  * The device holds a module reference while it is open (fops.owner), so
  * the cache, destroyed at module exit, outlives every open file: rmmod is
  * refused while the device is open.
  */
 #include <linux/cacheproxy.h>
+#include <linux/capability.h>
 #include <linux/errno.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -26,6 +28,7 @@
 #include <linux/uaccess.h>
 
 #include "cache.h"
+#include "channel.h"
 #include "chardev.h"
 
 /* Set once at init, before the device exists. */
@@ -194,6 +197,48 @@ static long ioc_stats(struct cacheproxy_stats __user *uarg)
 	return ret;
 }
 
+/*
+ * A daemon attaches (loader=user): the caller says how much of the struct
+ * it knows in @size; it gets a new channel's file descriptor, and the
+ * kernel's sizes written back (min(its size, ours) bytes).
+ */
+static long ioc_loader_attach(struct file *file,
+			      struct cacheproxy_loader_attach __user *uarg)
+{
+	struct cacheproxy_upcall *up = cacheproxy_cache_upcall(chardev_cache);
+	struct cacheproxy_loader_attach arg;
+	u32 size;
+	int ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (get_user(size, &uarg->size))
+		return -EFAULT;
+	if (size < offsetofend(struct cacheproxy_loader_attach, answer_size) ||
+	    size % 8)
+		return -EINVAL;
+	if (size > CACHEPROXY_LOADER_ATTACH_SIZE_MAX)
+		return -E2BIG;
+	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, size);
+	if (ret)
+		return ret;
+	if (size >= offsetofend(struct cacheproxy_loader_attach, reserved) &&
+	    arg.reserved)
+		return -EINVAL;
+	if (!up)
+		return -EOPNOTSUPP;
+	arg.size = sizeof(arg);
+	arg.request_size = sizeof(struct cacheproxy_load_request);
+	arg.answer_size = sizeof(struct cacheproxy_load_answer);
+	arg.value_max = CACHEPROXY_VALUE_MAX;
+	/* Written before the file exists: nothing to undo if this faults. */
+	if (copy_to_user(uarg, &arg, min_t(size_t, size, sizeof(arg))))
+		return -EFAULT;
+	return cacheproxy_channel_open(up, arg.flags);
+}
+
 /* True when @cmd is command @nr with the direction of @like. */
 static bool cmd_is(unsigned int cmd, unsigned int like)
 {
@@ -222,6 +267,8 @@ static long chardev_ioctl(struct file *file, unsigned int cmd,
 	}
 	if (cmd_is(cmd, CACHEPROXY_IOC_STATS))
 		return ioc_stats(uarg);
+	if (cmd_is(cmd, CACHEPROXY_IOC_LOADER_ATTACH))
+		return ioc_loader_attach(file, uarg);
 	return -ENOTTY;
 }
 

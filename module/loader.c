@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The synthetic loader. A load of key K answers "K:N", N the number of
+ * The loader. With loader=user a load is queued for the daemons
+ * (upcall.c) and completes when one answers; the rest of this file is the
+ * synthetic loader and the life every load shares.
+ *
+ * The synthetic loader: a load of key K answers "K:N", N the number of
  * that load from the per-cache counter; "enoent-" keys fail with -ENOENT
  * (a negative entry the strategy may cache), "eio-" keys with -EIO (never
  * cached), and "slow-" keys take slow_ms instead of delay_us.
@@ -12,6 +16,8 @@
  *
  * Teardown: cacheproxy_loader_stop() wakes every load sleeping at the gate
  * or in a long delay and makes it fail with -ESHUTDOWN;
+ * with loader=user it also fails every load the daemons hold and waits for
+ * the completions already under way (upcall.c).
  * cacheproxy_loader_drain() then waits for every work item, so every done
  * callback has returned; cacheproxy_loader_uninit() destroys the workqueue.
  */
@@ -70,6 +76,32 @@ static int loader_produce(struct cacheproxy_load *load)
 	return load->entry ? 0 : -ENOMEM;
 }
 
+/**
+ * cacheproxy_load_complete - hand a load's result over
+ * @load:	the load, its entry set (or NULL)
+ * @err:	its result
+ *
+ * Counts the load and calls its done callback, in process context with no
+ * cacheproxy lock held. The record embedding @load may be gone once this
+ * returns.
+ */
+void cacheproxy_load_complete(struct cacheproxy_load *load, int err)
+{
+	struct cacheproxy_loader *l = load->loader;
+
+	load->err = err;
+	cacheproxy_counters_inc(l->counters, err ? CACHEPROXY_CTR_LOADS_FAILED :
+						   CACHEPROXY_CTR_LOADS_OK);
+	load->done(load);
+	/*
+	 * In flight until its result is handed over: done() has cached it (or
+	 * posted it to the kthread owner, ahead of any later request), so a
+	 * reader who sees the gauge drop finds the entry. @l outlives every
+	 * load (cacheproxy_loader_drain()).
+	 */
+	cacheproxy_counters_dec(l->counters, CACHEPROXY_CTR_INFLIGHT);
+}
+
 static void loader_work(struct work_struct *work)
 {
 	struct cacheproxy_load *load = container_of(work, struct cacheproxy_load,
@@ -85,19 +117,7 @@ static void loader_work(struct work_struct *work)
 	err = READ_ONCE(l->stopping) ? -ESHUTDOWN : loader_delay(l, us);
 	if (!err)
 		err = loader_produce(load);
-	load->err = err;
-
-	cacheproxy_counters_inc(l->counters, err ? CACHEPROXY_CTR_LOADS_FAILED :
-						   CACHEPROXY_CTR_LOADS_OK);
-	/* The record embedding @load may be gone once this returns. */
-	load->done(load);
-	/*
-	 * In flight until its result is handed over: done() has cached it (or
-	 * posted it to the kthread owner, ahead of any later request), so a
-	 * reader who sees the gauge drop finds the entry. @l outlives every
-	 * work item (cacheproxy_loader_drain()).
-	 */
-	cacheproxy_counters_dec(l->counters, CACHEPROXY_CTR_INFLIGHT);
+	cacheproxy_load_complete(load, err);
 }
 
 int cacheproxy_loader_init(struct cacheproxy_loader *l,
@@ -115,17 +135,33 @@ int cacheproxy_loader_init(struct cacheproxy_loader *l,
 	l->delay_us = cfg->load_delay_us;
 	l->slow_ms = cfg->slow_load_ms;
 	l->counters = counters;
+	l->user = cfg->loader == CACHEPROXY_LOADER_USER;
+	if (l->user &&
+	    cacheproxy_upcall_init(&l->up, cfg->upcall_timeout_ms,
+				   cfg->max_inflight, l->wq)) {
+		destroy_workqueue(l->wq);
+		l->wq = NULL;
+		return -ENOMEM;
+	}
 	return 0;
 }
 
-/* Stage 1 of teardown: cut every wait short; later loads fail at once. */
+/*
+ * Stage 1 of teardown: cut every wait short; later loads fail at once.
+ * With loader=user, every load the daemons hold fails with -ESHUTDOWN.
+ */
 void cacheproxy_loader_stop(struct cacheproxy_loader *l)
 {
 	WRITE_ONCE(l->stopping, true);
 	wake_up_all(&l->wait);
+	if (l->user)
+		cacheproxy_upcall_stop(&l->up);
 }
 
-/* Stage 2: returns once every queued load has called its done callback. */
+/*
+ * Stage 2: returns once every queued load has called its done callback
+ * (and every timeout of the user loader has returned).
+ */
 void cacheproxy_loader_drain(struct cacheproxy_loader *l)
 {
 	flush_workqueue(l->wq);
@@ -134,6 +170,8 @@ void cacheproxy_loader_drain(struct cacheproxy_loader *l)
 /* Stage 3: nothing may be queued any more. */
 void cacheproxy_loader_uninit(struct cacheproxy_loader *l)
 {
+	if (l->user)
+		cacheproxy_upcall_uninit(&l->up);
 	destroy_workqueue(l->wq);
 	l->wq = NULL;
 }
@@ -163,17 +201,21 @@ void cacheproxy_load_init(struct cacheproxy_load *load, const char *key,
 
 /*
  * Queues @load, prepared by cacheproxy_load_init(). @done is called exactly
- * once, from the workqueue, with load->err and load->entry set; it owns
- * load->entry.
+ * once, never in the caller's context (see struct cacheproxy_load), with
+ * load->err and load->entry set; it owns load->entry.
  */
 void cacheproxy_loader_queue(struct cacheproxy_loader *l,
 			     struct cacheproxy_load *load,
 			     void (*done)(struct cacheproxy_load *load))
 {
-	INIT_WORK(&load->work, loader_work);
 	load->loader = l;
 	load->done = done;
 	cacheproxy_counters_inc(l->counters, CACHEPROXY_CTR_LOADS_STARTED);
 	cacheproxy_counters_inc(l->counters, CACHEPROXY_CTR_INFLIGHT);
+	if (l->user) {
+		cacheproxy_upcall_queue(&l->up, load);
+		return;
+	}
+	INIT_WORK(&load->work, loader_work);
 	queue_work(l->wq, &load->work);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The synthetic loader, the cache's "slow database". Loads run on the
- * cache's own workqueue, never in the caller's context.
+ * The loader, the cache's "slow database": the synthetic loader (loads
+ * made up on the cache's own workqueue) or, with loader=user, daemons in
+ * user space (upcall.c). Loads never run in the caller's context.
  */
 #ifndef _CACHEPROXY_LOADER_H
 #define _CACHEPROXY_LOADER_H
@@ -11,22 +12,35 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+#include "upcall.h"
+
 struct cacheproxy_config;
 struct cacheproxy_counters;
 struct cacheproxy_entry;
 
 /**
  * struct cacheproxy_load - one load, embedded in a flight
- * @work:	the loader's work item
+ * @work:	the synthetic loader's work item (the user loader's, for a
+ *		load it fails at once)
  * @loader:	the loader it was queued on
- * @done:	called in the loader's workqueue context once the result is
- *		set; it must not touch the load after handing it off
+ * @done:	called once the result is set, in process context with no
+ *		cacheproxy lock held: from the loader's workqueue, or from a
+ *		daemon's write or close (loader=user) or the cache's
+ *		shutdown; it must not touch the load after handing it off
  * @entry:	result: a value or a negative entry holding one reference,
  *		owned by the flight; NULL when @err is not cached
- * @err:	result: 0, -ENOENT, -EIO, -ESHUTDOWN or -ENOMEM
+ * @err:	result: 0, -ENOENT, -EIO, -ESHUTDOWN or -ENOMEM; with
+ *		loader=user also -ETIMEDOUT, -ENOTCONN or a daemon's errno
  * @key:	the key, owned by the flight
  * @key_len:	its length
  * @hash:	its hash
+ * @id:		loader=user: the id the daemons know the load by
+ * @up_node:	loader=user: on the queue's pending list or its taker's
+ * @id_node:	loader=user: in the queue's ids while queued
+ * @taker:	loader=user: the daemon that took it, NULL while pending
+ * @timeout:	loader=user: fails the load when no daemon answered in time
+ *
+ * The loader=user fields are the upcall queue's, under its lock.
  */
 struct cacheproxy_load {
 	struct work_struct work;
@@ -37,6 +51,11 @@ struct cacheproxy_load {
 	const char *key;
 	size_t key_len;
 	u32 hash;
+	u64 id;
+	struct list_head up_node;
+	struct hlist_node id_node;
+	struct cacheproxy_upcall_daemon *taker;
+	struct delayed_work timeout;
 };
 
 /**
@@ -52,6 +71,8 @@ struct cacheproxy_load {
  * @delay_us:	delay of an ordinary load
  * @slow_ms:	delay of a "slow-" load
  * @counters:	where loads started, ok, failed and in flight are counted
+ * @user:	loader=user: loads go to @up, for daemons
+ * @up:		loader=user: the daemons' request queue
  *
  * @gate_closed and @stopping are written with WRITE_ONCE and read with
  * READ_ONCE; the wait queue orders them against the sleepers.
@@ -65,6 +86,8 @@ struct cacheproxy_loader {
 	unsigned int delay_us;
 	unsigned int slow_ms;
 	struct cacheproxy_counters *counters;
+	bool user;
+	struct cacheproxy_upcall up;
 };
 
 int cacheproxy_loader_init(struct cacheproxy_loader *l,
@@ -79,5 +102,6 @@ void cacheproxy_load_init(struct cacheproxy_load *load, const char *key,
 void cacheproxy_loader_queue(struct cacheproxy_loader *l,
 			     struct cacheproxy_load *load,
 			     void (*done)(struct cacheproxy_load *load));
+void cacheproxy_load_complete(struct cacheproxy_load *load, int err);
 
 #endif /* _CACHEPROXY_LOADER_H */

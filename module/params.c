@@ -105,6 +105,43 @@ static unsigned int shards;
 module_param(shards, uint, 0444);
 MODULE_PARM_DESC(shards, "Shards of the shard strategy: a power of two up to 1024, or 0 for the smallest power of two >= 4 x possible CPUs (default: 0)");
 
+static const char * const loader_names[] = {
+	[CACHEPROXY_LOADER_SYNTHETIC] = "synthetic",
+	[CACHEPROXY_LOADER_USER] = "user",
+};
+
+static enum cacheproxy_loader_kind loader = CACHEPROXY_LOADER_SYNTHETIC;
+
+static int loader_set(const char *val, const struct kernel_param *kp)
+{
+	int l = sysfs_match_string(loader_names, val);
+
+	if (l < 0) {
+		pr_err("unknown loader '%s' (synthetic or user)\n", val);
+		return l;
+	}
+	*(enum cacheproxy_loader_kind *)kp->arg = l;
+	return 0;
+}
+
+static int loader_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  loader_names[*(enum cacheproxy_loader_kind *)kp->arg]);
+}
+
+static const struct kernel_param_ops loader_ops = {
+	.set = loader_set,
+	.get = loader_get,
+};
+module_param_cb(loader, &loader_ops, &loader, 0444);
+MODULE_PARM_DESC(loader,
+		 "Where loads come from: synthetic (made up in the kernel) or user (daemons attached through CACHEPROXY_IOC_LOADER_ATTACH) (default: synthetic)");
+
+static unsigned int upcall_timeout_ms = 5000;
+module_param(upcall_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(upcall_timeout_ms, "loader=user: time daemons have to answer a load in ms, 1..600000; then it fails with ETIMEDOUT (default: 5000)");
+
 /* Fills @cfg from the module parameters. */
 void cacheproxy_params_config(struct cacheproxy_config *cfg)
 {
@@ -117,4 +154,6 @@ void cacheproxy_params_config(struct cacheproxy_config *cfg)
 	cfg->loader_max_active = loader_max_active;
 	cfg->shards = shards;
 	cfg->max_inflight = max_inflight;
+	cfg->loader = loader;
+	cfg->upcall_timeout_ms = upcall_timeout_ms;
 }

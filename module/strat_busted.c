@@ -51,7 +51,7 @@ struct busted_cache {
 	struct cacheproxy_flight_set flights;
 };
 
-/* Loader workqueue context. */
+/* Done callback (process context, no lock held: see struct cacheproxy_load). */
 static void busted_load_done(struct cacheproxy_load *load)
 {
 	struct cacheproxy_flight *f = cacheproxy_flight_of(load);

@@ -171,7 +171,10 @@ static void kt_handle_done(struct kthread_work *work)
 	cacheproxy_flight_finish(f);
 }
 
-/* Loader workqueue context: post the result back to the owner. */
+/*
+ * Done callback (process context, no lock held: see struct
+ * cacheproxy_load): post the result back to the owner.
+ */
 static void kt_load_done(struct cacheproxy_load *load)
 {
 	struct cacheproxy_flight *f = cacheproxy_flight_of(load);

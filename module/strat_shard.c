@@ -14,7 +14,7 @@
  * entry), then LoadOrStore the key's flight (flight.h): join the flight
  * already registered, or — after allocating one outside the lock and
  * looking once more — register a new one and queue its load. Sleep on the
- * flight. The done callback, in workqueue context, takes the shard's lock
+ * flight. The done callback (the loader's context) takes the shard's lock
  * once to cache the result (unless an invalidate of the key or a flush
  * made the flight stale) and to unregister the flight, then answers every
  * waiter.
@@ -76,7 +76,10 @@ static struct shard *shard_of(struct shard_cache *sc, u32 hash)
 	return &sc->shards[hash & (sc->nr - 1)];
 }
 
-/* Loader workqueue context: cache and unregister in one section. */
+/*
+ * Done callback (process context, no lock held: see struct
+ * cacheproxy_load): cache and unregister in one section.
+ */
 static void shard_load_done(struct cacheproxy_load *load)
 {
 	struct cacheproxy_flight *f = cacheproxy_flight_of(load);

@@ -15,7 +15,7 @@
  * registration has already inserted its value (the done callback inserts
  * before it unregisters), so the leader finds it, answers its followers
  * with it and loads nothing. Else it queues the load. The done callback,
- * in workqueue context, inserts the result under sc->lock unless an
+ * in the loader's context, inserts the result under sc->lock unless an
  * invalidate of the key (or a flush) made the flight stale, unregisters
  * the flight under group_lock and answers it: leader and followers all get
  * the leader's value or error. Exactly one load per key per in-flight
@@ -57,7 +57,10 @@ struct sf_cache {
 	struct cacheproxy_flight_set group;
 };
 
-/* Loader workqueue context: insert first, then unregister (see above). */
+/*
+ * Done callback (process context, no lock held: see struct
+ * cacheproxy_load): insert first, then unregister (see above).
+ */
 static void sf_load_done(struct cacheproxy_load *load)
 {
 	struct cacheproxy_flight *f = cacheproxy_flight_of(load);

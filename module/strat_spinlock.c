@@ -6,7 +6,7 @@
  * drops the lock. On a miss it drops the lock, allocates a flight of its
  * own (flight.h), registers it under sc->lock and queues its load on the
  * loader workqueue; then it sleeps on the flight. The loader's done
- * callback, in workqueue context, takes sc->lock, caches the result unless
+ * callback takes sc->lock, caches the result unless
  * an invalidate of the key (or a flush) made the flight stale meanwhile,
  * unregisters the flight, drops the lock and answers the caller. N callers
  * missing the same key at once make N flights and N loads: the thundering
@@ -50,7 +50,10 @@ struct spin_cache {
 	struct cacheproxy_flight_set flights;
 };
 
-/* Loader workqueue context: cache the result, then answer the caller. */
+/*
+ * Done callback (process context, no lock held: see struct
+ * cacheproxy_load): cache the result, then answer the caller.
+ */
 static void spin_load_done(struct cacheproxy_load *load)
 {
 	struct cacheproxy_flight *f = cacheproxy_flight_of(load);

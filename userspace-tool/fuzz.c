@@ -31,6 +31,9 @@
  *   INVALIDATE        ok, EFAULT, EINVAL, E2BIG, ENAMETOOLONG
  *   FLUSH             ok (the argument is ignored)
  *   STATS             ok, EFAULT, EINVAL, ENOMEM
+ *   LOADER_ATTACH     EFAULT, EINVAL, E2BIG, EOPNOTSUPP (the module is
+ *                     loaded with loader=synthetic here; a channel, were
+ *                     one returned, is closed at once)
  *   ioctl-proc        ENOTTY (/proc files have no ioctl)
  *   write-lookup      ok, EFAULT, EINVAL, ENAMETOOLONG, ENOENT, EIO,
  *                     EINTR, EAGAIN, ENOMEM
@@ -72,19 +75,22 @@
 /* An errno value recorded for a result that is not an errno at all. */
 #define BAD_RESULT	(MAX_ERRNO + 1)
 
+/* Errnos below 64 go in .allowed, 64..127 in .allowed_hi (EH()). */
 #define E(x)	(1ULL << (x))
+#define EH(x)	(1ULL << ((x) - 64))
 #define OK	E(0)
 
 enum call {
 	C_IOC_RANDOM, C_IOC_BADSIZE, C_GET, C_BATCH, C_INVALIDATE, C_FLUSH,
-	C_STATS, C_IOC_PROC, C_W_LOOKUP, C_W_CONTROL, C_W_RO, C_READ,
-	C_READ_NONE, NR_CALLS
+	C_STATS, C_ATTACH, C_IOC_PROC, C_W_LOOKUP, C_W_CONTROL, C_W_RO,
+	C_READ, C_READ_NONE, NR_CALLS
 };
 
 static const struct {
 	const char *name;
-	unsigned long long allowed;	/* bit 0: ok; bit N: errno N */
+	unsigned long long allowed;	/* bit 0: ok; bit N: errno N < 64 */
 	unsigned int weight;		/* relative frequency */
+	unsigned long long allowed_hi;	/* bit N: errno 64 + N */
 } calls[NR_CALLS] = {
 	[C_IOC_RANDOM]	= { "ioctl-random", E(ENOTTY), 14 },
 	[C_IOC_BADSIZE]	= { "ioctl-badsize", E(ENOTTY), 8 },
@@ -97,6 +103,8 @@ static const struct {
 			    E(E2BIG) | E(ENAMETOOLONG), 8 },
 	[C_FLUSH]	= { "FLUSH", OK, 1 },
 	[C_STATS]	= { "STATS", OK | E(EFAULT) | E(EINVAL) | E(ENOMEM), 6 },
+	[C_ATTACH]	= { "LOADER_ATTACH", E(EFAULT) | E(EINVAL) | E(E2BIG),
+			    3, EH(EOPNOTSUPP) },
 	[C_IOC_PROC]	= { "ioctl-proc", E(ENOTTY), 3 },
 	[C_W_LOOKUP]	= { "write-lookup", OK | E(EFAULT) | E(EINVAL) |
 			    E(ENAMETOOLONG) | E(ENOENT) | E(EIO) | E(EINTR) |
@@ -331,7 +339,8 @@ static void record(struct fuzz *f, enum call c, long ret, int err,
 		idx = BAD_RESULT;
 	f->count[c][idx]++;
 	if (idx != BAD_RESULT && (!f->forbid || idx != f->forbid) &&
-	    (calls[c].allowed & E(idx)))
+	    (idx < 64 ? calls[c].allowed & E(idx) :
+	     idx < 128 && calls[c].allowed_hi & EH(idx)))
 		return;
 	if (f->failures++ < 20)
 		fprintf(stderr, "cacheproxy-fuzz: %s: undocumented result %ld (%s)%s%s\n",
@@ -521,11 +530,38 @@ static void fuzz_stats(struct fuzz *f)
 	record(f, C_STATS, ret, err, NULL);
 }
 
+/*
+ * LOADER_ATTACH with a random pointer, or a struct of a random size (often
+ * the real one), flags and reserved field. A channel returned is closed.
+ */
+static void fuzz_attach(struct fuzz *f)
+{
+	uint64_t arg = rand_ptr(f, A_ARG, 64);
+	long ret;
+	int err;
+
+	if (in_area(arg, sizeof(struct cacheproxy_loader_attach), A_ARG)) {
+		struct cacheproxy_loader_attach a = {
+			.size = below(f, 2) ? sizeof(a) : below(f, 4) ?
+				below(f, 300) : rand_u32(f),
+			.flags = below(f, 2) ? below(f, 4) : rand_u32(f),
+			.reserved = below(f, 4) ? 0 : rand_u32(f),
+		};
+
+		memcpy((void *)(uintptr_t)arg, &a, sizeof(a));
+	}
+	ret = xioctl(f->dev, CACHEPROXY_IOC_LOADER_ATTACH, arg, &err);
+	record(f, C_ATTACH, ret, err, NULL);
+	if (ret >= 0)
+		close(ret);
+}
+
 static const unsigned long real_cmds[] = {
 	CACHEPROXY_IOC_GET, CACHEPROXY_IOC_GET_BATCH,
 	CACHEPROXY_IOC_INVALIDATE, CACHEPROXY_IOC_FLUSH,
-	CACHEPROXY_IOC_STATS,
+	CACHEPROXY_IOC_STATS, CACHEPROXY_IOC_LOADER_ATTACH,
 };
+#define NR_REAL_CMDS	(sizeof(real_cmds) / sizeof(real_cmds[0]))
 
 /* Types whose commands the VFS or the tty layer may take first. */
 static bool vfs_type(unsigned int type)
@@ -537,22 +573,26 @@ static bool vfs_type(unsigned int type)
 /*
  * The call a real command number with another size is checked as: the
  * command itself when the kernel takes it as that (its direction, and a
- * size at least the struct's; STATS takes any size, FLUSH only its own),
+ * size at least the struct's; STATS and LOADER_ATTACH take any size, FLUSH
+ * only its own),
  * else ioctl-badsize (ENOTTY).
  */
 static enum call badsize_call(unsigned long cmd)
 {
-	static const enum call as[] = { C_GET, C_BATCH, C_INVALIDATE, C_FLUSH,
-					C_STATS };
+	static const enum call as[NR_REAL_CMDS] = {
+		C_GET, C_BATCH, C_INVALIDATE, C_FLUSH, C_STATS, C_ATTACH,
+	};
 	unsigned int i = _IOC_NR(cmd) - 1;
 	unsigned long real;
 
-	if (_IOC_TYPE(cmd) != CACHEPROXY_IOC_MAGIC || i >= 5)
+	if (_IOC_TYPE(cmd) != CACHEPROXY_IOC_MAGIC || i >= NR_REAL_CMDS)
 		return C_IOC_BADSIZE;
 	real = real_cmds[i];
 	if (_IOC_DIR(cmd) != _IOC_DIR(real) || real == CACHEPROXY_IOC_FLUSH)
 		return C_IOC_BADSIZE;
-	if (real != CACHEPROXY_IOC_STATS && _IOC_SIZE(cmd) < _IOC_SIZE(real))
+	if (real != CACHEPROXY_IOC_STATS &&
+	    real != CACHEPROXY_IOC_LOADER_ATTACH &&
+	    _IOC_SIZE(cmd) < _IOC_SIZE(real))
 		return C_IOC_BADSIZE;
 	return as[i];
 }
@@ -569,7 +609,7 @@ static void fuzz_ioctl_number(struct fuzz *f, bool real_nr)
 
 	do {
 		type = real_nr ? CACHEPROXY_IOC_MAGIC : below(f, 256);
-		nr = real_nr ? 1 + below(f, 5) : below(f, 256);
+		nr = real_nr ? 1 + below(f, NR_REAL_CMDS) : below(f, 256);
 		if (!real_nr && !below(f, 4))
 			type = CACHEPROXY_IOC_MAGIC;
 		dir = below(f, 4);
@@ -577,7 +617,7 @@ static void fuzz_ioctl_number(struct fuzz *f, bool real_nr)
 				     below(f, 512);
 	} while (vfs_type(type));
 	cmd = _IOC(dir, type, nr, size);
-	for (i = 0; i < sizeof(real_cmds) / sizeof(real_cmds[0]); i++)
+	for (i = 0; i < NR_REAL_CMDS; i++)
 		if (cmd == real_cmds[i])
 			return;	/* the real ones have their own fuzzers */
 	arg = below(f, 2) ? rand_ptr(f, A_ARG, PAGE) : rnd(f);
@@ -586,6 +626,8 @@ static void fuzz_ioctl_number(struct fuzz *f, bool real_nr)
 		c = badsize_call(cmd);
 	ret = xioctl(f->dev, cmd, arg, &err);
 	record(f, c, ret, err, NULL);
+	if (c == C_ATTACH && ret >= 0)
+		close(ret);
 	if (f->verbose && ret >= 0)
 		fprintf(stderr, "cmd %#lx accepted\n", cmd);
 }
@@ -693,9 +735,13 @@ static void fuzz_one(struct fuzz *f)
 	case C_STATS:
 		fuzz_stats(f);
 		break;
+	case C_ATTACH:
+		fuzz_attach(f);
+		break;
 	case C_IOC_PROC:
 		ret = xioctl(below(f, 2) ? f->lookup : f->rd[below(f, 3)],
-			     below(f, 2) ? real_cmds[below(f, 5)] : rnd(f),
+			     below(f, 2) ? real_cmds[below(f, NR_REAL_CMDS)] :
+					   rnd(f),
 			     rand_ptr(f, A_ARG, 64), &err);
 		record(f, C_IOC_PROC, ret, err, NULL);
 		break;

@@ -58,7 +58,8 @@
  * Errors: the lookup's own errno (ENOENT, EIO from the loader; EINVAL for an
  * empty key or one with NUL or newline; ENAMETOOLONG for a long key; EINTR
  * when a signal came while waiting; EAGAIN when max_inflight loads are in
- * flight; ENOMEM), or ENOSPC as above.
+ * flight; ENOMEM; with loader=user also ENOTCONN when no daemon is
+ * attached and ETIMEDOUT when none answered in time), or ENOSPC as above.
  */
 struct cacheproxy_get {
 	__u64 key;
@@ -199,6 +200,127 @@ struct cacheproxy_stats {
 	__u64 refused;
 };
 
+/**
+ * struct cacheproxy_loader_attach - become a loader daemon
+ *	(CACHEPROXY_IOC_LOADER_ATTACH)
+ * @size:	in: sizeof(struct cacheproxy_loader_attach) as the caller
+ *		knows it: a multiple of 8 from 16 (EINVAL otherwise) to
+ *		CACHEPROXY_LOADER_ATTACH_SIZE_MAX (E2BIG above); bytes beyond
+ *		the kernel's struct must be zero (E2BIG); out: the kernel's
+ *		size (the kernel writes back min(in size, its size) bytes)
+ * @flags:	in: CACHEPROXY_LOADER_CLOEXEC, CACHEPROXY_LOADER_NONBLOCK
+ * @request_size: out: the size of the request header this kernel sends
+ * @answer_size: out: sizeof(struct cacheproxy_load_answer) as this kernel
+ *		knows it (a longer answer header must have a zero tail)
+ * @value_max:	out: the longest value an answer may carry
+ * @reserved:	must be 0
+ *
+ * With the module loaded with loader=user, the ioctl returns a new file
+ * descriptor, the daemon's channel: read(2) takes load requests (struct
+ * cacheproxy_load_request, each followed by its key), write(2) posts
+ * answers (struct cacheproxy_load_answer, each followed by its value),
+ * poll(2) says POLLIN when requests wait (and POLLHUP once the module is
+ * going away). Each request goes to exactly one channel; several daemons
+ * (or threads) may hold channels at once. A channel holds the module:
+ * rmmod is refused while one is open. Needs CAP_SYS_ADMIN (EPERM) and
+ * /dev/cacheproxy open for writing (EBADF); EOPNOTSUPP when the module was
+ * loaded with loader=synthetic.
+ */
+struct cacheproxy_loader_attach {
+	__u32 size;
+	__u32 flags;
+	__u32 request_size;
+	__u32 answer_size;
+	__u32 value_max;
+	__u32 reserved;
+};
+
+#define CACHEPROXY_LOADER_ATTACH_SIZE_MAX	256
+
+/*
+ * The channel is closed on exec (recommended: requests a daemon read are
+ * given back only when the last copy of its channel is closed) / its reads
+ * do not block.
+ */
+#define CACHEPROXY_LOADER_CLOEXEC	0x1
+#define CACHEPROXY_LOADER_NONBLOCK	0x2
+
+/**
+ * struct cacheproxy_load_request - one load, read from a loader channel
+ * @size:	the size of this header: the key starts @size bytes after
+ *		the header's start (a later kernel may send a longer header,
+ *		see @request_size of the attach; a daemon skips what it does
+ *		not know)
+ * @flags:	0 (none defined yet; a flag a daemon does not know only
+ *		adds information it may ignore)
+ * @id:		the load's id, unique while the module is loaded (the first
+ *		is 1); the answer names it
+ * @key_len:	the key's length, 1..CACHEPROXY_KEY_MAX; the key follows the
+ *		header, not NUL-terminated
+ * @reserved:	0
+ *
+ * A read(2) returns as many whole requests as fit, each padded with zeros
+ * to a multiple of 8 bytes: the next starts at the first multiple of 8 at
+ * or after @size + @key_len. A buffer too small for the first request
+ * fails with EINVAL; one of CACHEPROXY_LOAD_REQUEST_MAX bytes always holds
+ * one, now and in later kernels. Without CACHEPROXY_LOADER_NONBLOCK a read
+ * sleeps (interruptibly) until a request is there; with it, EAGAIN; once
+ * the module is going away, ESHUTDOWN. A request read is the reader's
+ * channel's: only it may answer it. A channel closed (its last copy) with
+ * requests it read gives them back: they go to another channel, or, when
+ * none is left, fail at once with ENOTCONN.
+ */
+struct cacheproxy_load_request {
+	__u32 size;
+	__u32 flags;
+	__u64 id;
+	__u32 key_len;
+	__u32 reserved;
+};
+
+/* A read buffer this long always holds one request, header and key. */
+#define CACHEPROXY_LOAD_REQUEST_MAX	512
+
+/**
+ * struct cacheproxy_load_answer - the answer to one request, written to
+ *	the channel that read it
+ * @size:	sizeof(struct cacheproxy_load_answer) as the daemon knows
+ *		it: 24..256 and a multiple of 8 (EINVAL otherwise); bytes
+ *		beyond the kernel's struct must be zero (E2BIG)
+ * @flags:	must be 0
+ * @id:		the request's id
+ * @status:	0: the value follows (it is cached for ttl_ms); -ENOENT: no
+ *		such key (a negative entry, cached for neg_ttl_ms); another
+ *		negative errno (down to -4095): the load failed, nothing is
+ *		cached, and the callers get EIO
+ * @value_len:	the value's length, 0..CACHEPROXY_VALUE_MAX, 0 unless
+ *		@status is 0; the value follows the header: any bytes, NUL
+ *		and newline included
+ *
+ * A write(2) carries one or more answers back to back, each padded with
+ * zeros to a multiple of 8 bytes (the next starts at the first multiple of
+ * 8 at or after @size + @value_len). The answers are taken in order: the
+ * write returns the bytes of the answers taken, all of them or, when one
+ * is refused, those before it; a write whose first answer is refused
+ * fails: EINVAL for a malformed answer (bad size, flags, status or
+ * value_len, non-zero padding, an answer cut short) or an id never issued;
+ * ESTALE for an id this channel does not hold (answered already, timed
+ * out, failed by the module, or read by another channel: a daemon skips
+ * that answer and writes the rest again); E2BIG; EFAULT. A refused answer
+ * changes nothing: the request stays the channel's until it is answered
+ * or times out (upcall_timeout_ms; its callers then get ETIMEDOUT).
+ */
+struct cacheproxy_load_answer {
+	__u32 size;
+	__u32 flags;
+	__u64 id;
+	__s32 status;
+	__u32 value_len;
+};
+
+/* The longest answer header a daemon may send (EINVAL beyond). */
+#define CACHEPROXY_LOAD_ANSWER_SIZE_MAX	256
+
 #define CACHEPROXY_IOC_MAGIC	0xCB
 
 #define CACHEPROXY_IOC_GET	  _IOWR(CACHEPROXY_IOC_MAGIC, 1, struct cacheproxy_get)
@@ -206,5 +328,7 @@ struct cacheproxy_stats {
 #define CACHEPROXY_IOC_INVALIDATE _IOW(CACHEPROXY_IOC_MAGIC, 3, struct cacheproxy_key)
 #define CACHEPROXY_IOC_FLUSH	  _IO(CACHEPROXY_IOC_MAGIC, 4)
 #define CACHEPROXY_IOC_STATS	  _IOWR(CACHEPROXY_IOC_MAGIC, 5, struct cacheproxy_stats)
+#define CACHEPROXY_IOC_LOADER_ATTACH \
+	_IOWR(CACHEPROXY_IOC_MAGIC, 6, struct cacheproxy_loader_attach)
 
 #endif /* _UAPI_LINUX_CACHEPROXY_H */

@@ -1,0 +1,249 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# cacheproxy-loaderd against the real module, in a guest (POSIX sh,
+# busybox): the SQLite backend answers GET (values, ENOENT cached, EFBIG,
+# bytes kept), many callers at once over 4 threads, SIGUSR1 and the status
+# file, SIGTERM answering what was read, ENOTCONN once no daemon is left,
+# a daemon killed holding a request (another answers it), --once, the
+# static backend, and the start-up failures (loader=synthetic, no module).
+#
+# The database is made on the host (the guest has no SQLite tool):
+#   sh userspace-tool/test-loaderd-guest.sh --make-db /tmp/loaderd.db
+#   flock /tmp/w/guest.lock scripts/vm-run --timeout 300 \
+#	--load 'loader=user' --add /tmp/loaderd.db \
+#	--add userspace-tool/test-loaderd-guest.sh -- \
+#	sh /opt/cacheproxy/add/test-loaderd-guest.sh /opt/cacheproxy/add/loaderd.db
+# The module must be loaded with loader=user; the script reloads it
+# (loader=synthetic, then none) and leaves it loaded with loader=user.
+#
+# Every check is one line, "ok   loaderd: ..." or "FAIL loaderd: ...";
+# the last line sums them. Exit status: 0 all passed, 1 a check failed.
+
+if [ "$1" = --make-db ]; then
+	db=${2:?usage: $0 --make-db FILE}
+	rm -f "$db"
+	python3 - "$db" <<'EOT'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("CREATE TABLE kv(key TEXT PRIMARY KEY, value BLOB)")
+c.execute("INSERT INTO kv VALUES('k1', 'v1')")
+c.execute("INSERT INTO kv VALUES('bin', x'000aff')")
+c.execute("INSERT INTO kv VALUES('nullv', NULL)")
+c.execute("INSERT INTO kv VALUES('big', zeroblob(277))")
+c.execute("INSERT INTO kv VALUES('hot', 'hotval')")
+c.executemany("INSERT INTO kv VALUES(?, ?)",
+	      [("key-%d" % i, "val-%d" % i) for i in range(200)])
+c.commit()
+EOT
+	exit $?
+fi
+
+db=${1:?usage: $0 DB (or --make-db FILE on the host)}
+tmp=/tmp/loaderd-guest
+rm -rf $tmp
+mkdir -p $tmp
+n=0
+fails=0
+
+result()
+{
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok   loaderd: $2"
+	else
+		echo "FAIL loaderd: $2"
+		fails=$((fails + 1))
+	fi
+}
+
+# stat NAME: a counter of the module.
+stat()
+{
+	cacheproxy stats | sed -n "s/^$1 //p"
+}
+
+# counter NAME: a counter of the daemon's status file.
+counter()
+{
+	sed -n "s/^$1 //p" $tmp/status
+}
+
+# lookup KEY: the value and a newline, through /proc (cacheproxy get
+# prints a C string: it would stop at a NUL).
+lookup()
+{
+	(exec 3<>/proc/cacheproxy/lookup && echo "$1" >&3 && cat <&3)
+}
+
+# hex: stdin as hex digits, nothing else.
+hex()
+{
+	od -An -tx1 | tr -d ' \n'
+}
+
+# wait_file FILE: up to 10 s for FILE to appear.
+wait_file()
+{
+	i=0
+	while [ ! -e "$1" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -e "$1" ]
+}
+
+# 1. SQLite, 4 threads.
+cacheproxy-loaderd --threads 4 --status $tmp/status "sqlite:$db" \
+	2>$tmp/daemon.err &
+pid=$!
+wait_file $tmp/status
+result $? "sqlite: the daemon attached (status file written)"
+
+[ "$(cacheproxy get k1)" = v1 ]
+result $? "sqlite: get k1 = v1"
+loads=$(stat loads_started)
+[ "$(cacheproxy get k1)" = v1 ] && [ "$(stat loads_started)" = "$loads" ]
+result $? "sqlite: get k1 again: a hit, no load"
+
+cacheproxy get none 2>$tmp/err
+[ $? = 1 ] && grep -q 'No such file or directory' $tmp/err
+result $? "sqlite: a missing key: ENOENT"
+loads=$(stat loads_started)
+cacheproxy get none 2>/dev/null
+[ "$(stat loads_started)" = "$loads" ]
+result $? "sqlite: ENOENT is cached (no second load)"
+
+cacheproxy get nullv 2>$tmp/err
+[ $? = 1 ] && grep -q 'No such file or directory' $tmp/err
+result $? "sqlite: a NULL value: ENOENT"
+
+# The daemon answers EFBIG; the module may hand its callers EIO instead.
+cacheproxy get big 2>$tmp/err
+[ $? = 1 ] && grep -q -e 'File too large' -e 'Input/output error' $tmp/err
+result $? "sqlite: a value of 277 bytes: EFBIG or EIO ($(cat $tmp/err))"
+grep -q 'get big: a value of 277 bytes' $tmp/daemon.err
+result $? "sqlite: EFBIG logged by the daemon"
+
+[ "$(lookup bin | hex)" = 000aff0a ]
+result $? "sqlite: a value with NUL and newline, byte for byte"
+
+# Many callers at once: 8 processes of 25 distinct keys, 16 of one key.
+i=0
+pids=
+while [ $i -lt 8 ]; do
+	(
+		j=0 bad=0
+		while [ $j -lt 25 ]; do
+			k=$((i * 25 + j))
+			[ "$(cacheproxy get key-$k)" = "val-$k" ] || bad=1
+			j=$((j + 1))
+		done
+		exit $bad
+	) &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+bad=0
+for p in $pids; do
+	wait "$p" || bad=1
+done
+result $bad "sqlite: 8 callers x 25 keys, every value right"
+
+loads=$(stat loads_started)
+i=0
+pids=
+while [ $i -lt 16 ]; do
+	cacheproxy get hot >$tmp/hot.$i 2>&1 &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+for p in $pids; do
+	wait "$p"
+done
+bad=0
+i=0
+while [ $i -lt 16 ]; do
+	[ "$(cat $tmp/hot.$i)" = hotval ] || bad=1
+	i=$((i + 1))
+done
+result $bad "sqlite: 16 callers of one key: all hotval ($(($(stat loads_started) - loads)) load(s))"
+
+kill -USR1 $pid
+sleep 0.5
+[ "$(counter requests)" -ge 205 ] && [ "$(counter enoent)" -ge 2 ] &&
+	[ "$(counter errors)" = 1 ]
+result $? "sqlite: SIGUSR1: counters written ($(tr '\n' ' ' <$tmp/status))"
+
+kill -TERM $pid
+wait $pid
+result $? "sqlite: SIGTERM: exit 0"
+[ "$(counter requests)" = "$(counter answers)" ] &&
+	[ "$(counter refused)" = 0 ]
+result $? "sqlite: every request answered ($(tr '\n' ' ' <$tmp/status))"
+[ "$(grep -cv 'get big: a value' $tmp/daemon.err)" = 0 ]
+result $? "sqlite: nothing else logged"
+[ -s $tmp/daemon.err ] && sed 's/^/    /' $tmp/daemon.err
+
+cacheproxy get key-new 2>$tmp/err
+[ $? = 1 ] && grep -q 'Transport endpoint is not connected' $tmp/err
+result $? "no daemon left: ENOTCONN"
+
+# 2. SIGTERM while a request is being served (a 2 s "database").
+cacheproxy-loaderd --delay-us 2000000 --status $tmp/status2 \
+	'static:slow=done' 2>$tmp/daemon2.err &
+pid=$!
+wait_file $tmp/status2
+cacheproxy get slow >$tmp/slow 2>&1 &
+getter=$!
+sleep 0.5
+kill -TERM $pid
+wait $pid
+st=$?
+wait $getter
+[ $st = 0 ] && [ "$(cat $tmp/slow)" = "done" ]
+result $? "SIGTERM while serving: the request read is answered, exit 0"
+
+# 3. A daemon killed holding a request: another one answers it.
+cacheproxy-loaderd --delay-us 3000000 --status $tmp/status4 'static:x=fromA' \
+	2>/dev/null &
+pida=$!
+wait_file $tmp/status4
+cacheproxy get x >$tmp/x 2>&1 &
+getter=$!
+sleep 0.5
+cacheproxy-loaderd --status $tmp/status5 'static:x=fromB' 2>/dev/null &
+pidb=$!
+wait_file $tmp/status5
+kill -KILL $pida
+wait $pida 2>/dev/null
+wait $getter
+[ "$(cat $tmp/x)" = fromB ]
+result $? "a daemon killed holding a request: the other answers ($(cat $tmp/x))"
+kill -TERM $pidb
+wait $pidb
+result $? "the other daemon: SIGTERM, exit 0"
+
+# 4. --once and the static backend's escapes.
+cacheproxy-loaderd --once --status $tmp/status3 'static:esc=a\x00b\,c' \
+	2>$tmp/daemon3.err &
+pid=$!
+wait_file $tmp/status3
+[ "$(lookup esc | hex)" = 6100622c630a ]
+result $? "static: escaped bytes"
+wait $pid
+result $? "--once: exit 0 after one request"
+
+# 5. Start-up failures.
+rmmod cacheproxy && insmod "$CACHEPROXY_KO" loader=synthetic
+cacheproxy-loaderd 'static:a=1' 2>$tmp/err
+[ $? = 1 ] && grep -q 'loader=synthetic' $tmp/err
+result $? "loader=synthetic: exit 1 ($(cat $tmp/err))"
+rmmod cacheproxy
+cacheproxy-loaderd 'static:a=1' 2>$tmp/err
+[ $? = 1 ] && grep -q 'is the cacheproxy module loaded' $tmp/err
+result $? "no module: exit 1 ($(cat $tmp/err))"
+insmod "$CACHEPROXY_KO" loader=user
+
+echo "$((n - fails)) passed, $fails failed"
+[ $fails = 0 ]
