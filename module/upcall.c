@@ -31,10 +31,12 @@
  * its timeout, so a daemon that never answers holds nothing for longer.
  */
 #include <linux/cacheproxy.h>
+#include <linux/hash.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/minmax.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/wait_bit.h>
