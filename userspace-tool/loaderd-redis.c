@@ -6,21 +6,31 @@
  * address in brackets, or "localhost" (a static binary does no name
  * lookup). A key is asked with "GET key" on the thread's own connection,
  * in database 0: a nil reply is ENOENT, a bulk reply the value, an error
- * reply (WRONGTYPE...) EIO. Every wait is bounded by --timeout-ms; a
- * connection that fails is closed and made again by the next lookup (a
- * lookup that finds its old connection closed by the server retries once
- * on a new one).
+ * reply (WRONGTYPE...) EIO. A lookup has one deadline, --timeout-ms
+ * after it began, for all of it: connect, send, reply (a reply trickling
+ * in byte by byte gets no more time); it gives up, EIO, soon after the
+ * daemon begins to stop (a reply already on its way still has
+ * RD_STOP_GRACE_MS). A bulk reply announcing more than RD_GET_BULK_MAX
+ * bytes is EIO at once, unread, and the connection is dropped; a longer
+ * value up to that is read and answered EFBIG. A connection that fails is
+ * closed and made again by the next lookup (a lookup that finds its old
+ * connection closed by the server retries once on a new one); a connect
+ * that fails is -ENOTCONN, for the daemon to answer the rest of its read
+ * at once.
  *
  * --invalidate-redis: one more connection subscribes to the keyspace
  * notifications of database 0 (PSUBSCRIBE __keyspace@0__:*), after adding
- * the classes K$gxe (keyspace channel; string commands, generic commands
- * such as DEL, RENAME and EXPIRE, expiries, evictions) to the server's
- * notify-keyspace-events (CONFIG GET, then CONFIG SET if one was missing;
- * a server that refuses CONFIG must have them set already). Each
- * notification invalidates its key in the cache (keys the cache cannot
- * hold are skipped). When the connection fails the thread connects
- * again every second; once subscribed again it flushes the whole cache, as
- * the changes made meanwhile went unseen.
+ * the classes KA (the keyspace channel and every class of event: string,
+ * list, set, hash, zset, stream and generic commands, expiries,
+ * evictions) to the server's notify-keyspace-events (CONFIG GET, then
+ * CONFIG SET if one was missing; a server that refuses CONFIG must have
+ * them set already). Each notification invalidates its key in the cache
+ * (keys the cache cannot hold are skipped). Once subscribed, at start and
+ * after every reconnection, the thread flushes the whole cache: changes
+ * made before went unseen. A connection silent for RD_PING_MS is sent a
+ * PING; one that fails, or gives no answer to the PING within
+ * --timeout-ms, is closed, and the thread connects again every second.
+ * FLUSHALL, FLUSHDB and SWAPDB send no keyspace event: they go unseen.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -43,13 +54,22 @@
 
 /* The longest bulk string a reply may announce (redis' own limit). */
 #define RD_BULK_MAX		(512LL * 1024 * 1024)
+/*
+ * The longest value a GET reply may announce: longer ones are not read
+ * (EIO, the connection dropped); up to this, EFBIG.
+ */
+#define RD_GET_BULK_MAX		(CACHEPROXY_VALUE_MAX + 4096)
+/* What a reply already coming still gets once the daemon stops. */
+#define RD_STOP_GRACE_MS	100
+/* The watcher PINGs a connection silent for this long. */
+#define RD_PING_MS		1000
 /* Room for a line (type, length, simple string, error) and an item. */
 #define RD_LINE_MAX		1024
 #define RD_ITEMS_MAX		4
 /* How long the watcher waits before connecting again. */
 #define RD_RETRY_MS		1000
-/* The notification classes the watcher needs. */
-#define RD_NOTIFY_FLAGS		"K$gxe"
+/* The notification classes the watcher needs: keyspace, all events. */
+#define RD_NOTIFY_FLAGS		"KA"
 #define RD_KEYSPACE_PREFIX	"__keyspace@0__:"
 
 struct rd_cfg {
@@ -186,27 +206,76 @@ static long long rd_now_ms(void)
 }
 
 /*
- * Waits up to the timeout for @events on the connection (a signal that
- * interrupts the wait does not extend it).
+ * One command (a lookup, a subscription): the deadline of all its waits,
+ * passed down to each, and where its failure is said.
  */
-static int rd_wait(struct rd_conn *c, short events)
-{
-	struct pollfd p = { .fd = c->fd, .events = events };
-	long long end = rd_now_ms() + c->timeout_ms, left;
-	int n;
+struct rd_op {
+	long long deadline;	/* ms of CLOCK_MONOTONIC */
+	char *err;
+	size_t err_size;
+};
 
-	for (;;) {
-		left = end - rd_now_ms();
-		n = poll(&p, 1, left > 0 ? (int)left : 0);
-		if (n >= 0 || errno != EINTR)
-			break;
-	}
-	if (n < 0)
-		return -errno;
-	return n ? 0 : -ETIMEDOUT;
+static struct rd_op rd_op_start(const struct rd_conn *c, char *err,
+				size_t err_size)
+{
+	struct rd_op op = {
+		.deadline = rd_now_ms() + c->timeout_ms,
+		.err = err,
+		.err_size = err_size,
+	};
+
+	return op;
 }
 
-static int rd_connect(struct rd_conn *c, char *err, size_t err_size)
+/*
+ * Waits for @events on the connection until @op's deadline (a signal that
+ * interrupts the wait does not extend it). Once the daemon stops, what is
+ * left of the deadline is cut to RD_STOP_GRACE_MS. Returns 0, -ETIMEDOUT,
+ * -ECANCELED (the daemon stops) or an error of poll(), said in @op->err
+ * as the failure of @what.
+ */
+static int rd_wait(struct rd_conn *c, short events, struct rd_op *op,
+		   const char *what)
+{
+	struct pollfd p[2] = {
+		{ .fd = c->fd, .events = events },
+		{ .fd = ld_stop_fd(), .events = POLLIN },
+	};
+	long long left;
+	bool stopping;
+	int n, ret;
+
+	for (;;) {
+		stopping = ld_stopping();
+		if (stopping && op->deadline > rd_now_ms() + RD_STOP_GRACE_MS)
+			op->deadline = rd_now_ms() + RD_STOP_GRACE_MS;
+		left = op->deadline - rd_now_ms();
+		if (left <= 0) {
+			ret = stopping ? -ECANCELED : -ETIMEDOUT;
+			break;
+		}
+		n = poll(p, stopping ? 1 : 2, left > 600000 ? 600000 : (int)left);
+		if (n < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		if (n > 0 && p[0].revents)
+			return 0;
+	}
+	if (ret == -ETIMEDOUT)
+		snprintf(op->err, op->err_size,
+			 "redis: %s: timed out (--timeout-ms %d for the whole command)",
+			 what, c->timeout_ms);
+	else if (ret == -ECANCELED)
+		snprintf(op->err, op->err_size,
+			 "redis: %s: given up, the daemon is stopping", what);
+	else
+		snprintf(op->err, op->err_size, "redis: %s: %s", what,
+			 strerror(-ret));
+	return ret;
+}
+
+static int rd_connect(struct rd_conn *c, struct rd_op *op)
 {
 	int one = 1, soerr = 0, ret;
 	socklen_t len = sizeof(soerr);
@@ -227,22 +296,26 @@ static int rd_connect(struct rd_conn *c, char *err, size_t err_size)
 		ret = -errno;
 		goto fail;
 	}
-	ret = rd_wait(c, POLLOUT);
-	if (!ret && getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
+	ret = rd_wait(c, POLLOUT, op, "connect");
+	if (ret) {
+		rd_disconnect(c);
+		return ret;
+	}
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
 		ret = -errno;
-	if (!ret && soerr)
+	else if (soerr)
 		ret = -soerr;
 	if (!ret)
 		return 0;
 fail:
-	snprintf(err, err_size, "redis: connect: %s", strerror(-ret));
+	snprintf(op->err, op->err_size, "redis: connect: %s", strerror(-ret));
 	rd_disconnect(c);
 	return ret;
 }
 
 /* Sends one command of @argc arguments (binary-safe). */
 static int rd_send(struct rd_conn *c, int argc, const char *const *argv,
-		   const size_t *lens, char *err, size_t err_size)
+		   const size_t *lens, struct rd_op *op)
 {
 	char buf[1024];
 	size_t len, off = 0;
@@ -252,7 +325,8 @@ static int rd_send(struct rd_conn *c, int argc, const char *const *argv,
 	len = (size_t)snprintf(buf, sizeof(buf), "*%d\r\n", argc);
 	for (i = 0; i < argc; i++) {
 		if (len + 32 + lens[i] > sizeof(buf)) {
-			snprintf(err, err_size, "redis: a command too long");
+			snprintf(op->err, op->err_size,
+				 "redis: a command too long");
 			return -E2BIG;
 		}
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
@@ -271,20 +345,21 @@ static int rd_send(struct rd_conn *c, int argc, const char *const *argv,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
-			ret = rd_wait(c, POLLOUT);
-			if (!ret)
-				continue;
-		} else {
-			ret = n < 0 ? -errno : -EPIPE;
+			ret = rd_wait(c, POLLOUT, op, "send");
+			if (ret)
+				return ret;
+			continue;
 		}
-		snprintf(err, err_size, "redis: send: %s", strerror(-ret));
+		ret = n < 0 ? -errno : -EPIPE;
+		snprintf(op->err, op->err_size, "redis: send: %s",
+			 strerror(-ret));
 		return ret;
 	}
 	return 0;
 }
 
-/* Reads more bytes into the buffer (waiting up to the timeout). */
-static int rd_fill(struct rd_conn *c, char *err, size_t err_size)
+/* Reads more bytes into the buffer (waiting up to the deadline). */
+static int rd_fill(struct rd_conn *c, struct rd_op *op)
 {
 	ssize_t n;
 	int ret;
@@ -304,28 +379,27 @@ static int rd_fill(struct rd_conn *c, char *err, size_t err_size)
 			return 0;
 		}
 		if (!n) {
-			ret = -ECONNRESET;
-			snprintf(err, err_size,
+			snprintf(op->err, op->err_size,
 				 "redis: the server closed the connection");
-			return ret;
+			return -ECONNRESET;
 		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN) {
 			ret = -errno;
-			break;
+			snprintf(op->err, op->err_size, "redis: recv: %s",
+				 strerror(-ret));
+			return ret;
 		}
-		ret = rd_wait(c, POLLIN);
+		ret = rd_wait(c, POLLIN, op, "recv");
 		if (ret)
-			break;
+			return ret;
 	}
-	snprintf(err, err_size, "redis: recv: %s", strerror(-ret));
-	return ret;
 }
 
-static int rd_protocol(char *err, size_t err_size, const char *what)
+static int rd_protocol(struct rd_op *op, const char *what)
 {
-	snprintf(err, err_size, "redis: protocol error: %s", what);
+	snprintf(op->err, op->err_size, "redis: protocol error: %s", what);
 	return -EPROTO;
 }
 
@@ -333,8 +407,8 @@ static int rd_protocol(char *err, size_t err_size, const char *what)
  * Reads one line (without its CRLF) into @line, NUL-terminated; a longer
  * line is cut (the rest is skipped).
  */
-static int rd_line(struct rd_conn *c, char *line, size_t size, char *err,
-		   size_t err_size)
+static int rd_line(struct rd_conn *c, char *line, size_t size,
+		   struct rd_op *op)
 {
 	bool cut = false;
 	size_t len = 0;
@@ -354,7 +428,7 @@ static int rd_line(struct rd_conn *c, char *line, size_t size, char *err,
 		c->rpos += take;
 		if (nl)
 			break;
-		ret = rd_fill(c, err, err_size);
+		ret = rd_fill(c, op);
 		if (ret)
 			return ret;
 	}
@@ -363,7 +437,7 @@ static int rd_line(struct rd_conn *c, char *line, size_t size, char *err,
 		return 0;
 	}
 	if (len < 2 || line[len - 2] != '\r')
-		return rd_protocol(err, err_size, "a line without CRLF");
+		return rd_protocol(op, "a line without CRLF");
 	line[len - 2] = '\0';
 	return 0;
 }
@@ -373,7 +447,7 @@ static int rd_line(struct rd_conn *c, char *line, size_t size, char *err,
  * bytes in @dst (NULL: keeps none).
  */
 static int rd_bulk(struct rd_conn *c, long long n, char *dst, size_t size,
-		   char *err, size_t err_size)
+		   struct rd_op *op)
 {
 	unsigned long long left = (unsigned long long)n + 2, done = 0;
 	int ret;
@@ -382,7 +456,7 @@ static int rd_bulk(struct rd_conn *c, long long n, char *dst, size_t size,
 		size_t avail = c->rlen - c->rpos, take;
 
 		if (!avail) {
-			ret = rd_fill(c, err, err_size);
+			ret = rd_fill(c, op);
 			if (ret)
 				return ret;
 			continue;
@@ -400,7 +474,7 @@ static int rd_bulk(struct rd_conn *c, long long n, char *dst, size_t size,
 	}
 	if (dst && (unsigned long long)n + 2 <= size &&
 	    memcmp(dst + n, "\r\n", 2))
-		return rd_protocol(err, err_size, "a bulk string without CRLF");
+		return rd_protocol(op, "a bulk string without CRLF");
 	return 0;
 }
 
@@ -416,33 +490,42 @@ static int rd_len(const char *s, long long *n)
 	return 0;
 }
 
-/* The reply to GET: the value, nil, or an error. */
+/*
+ * The reply to GET: the value, nil, or an error. -EMSGSIZE: a value too
+ * long to be read at all (the connection is out of step: drop it).
+ */
 static int rd_get_reply(struct rd_conn *c, char *val, size_t *val_len,
-			char *err, size_t err_size)
+			struct rd_op *op)
 {
 	char line[RD_LINE_MAX];
 	long long n;
 	int ret;
 
-	ret = rd_line(c, line, sizeof(line), err, err_size);
+	ret = rd_line(c, line, sizeof(line), op);
 	if (ret)
 		return ret;
 	switch (line[0]) {
 	case '$':
 		if (rd_len(line + 1, &n))
-			return rd_protocol(err, err_size, "a bad bulk length");
+			return rd_protocol(op, "a bad bulk length");
 		if (n < 0)
 			return -ENOENT;
 		*val_len = (size_t)n;
+		if (n > RD_GET_BULK_MAX) {
+			snprintf(op->err, op->err_size,
+				 "redis: GET: a value of %lld bytes announced (more than %d): not read, the connection dropped",
+				 n, RD_GET_BULK_MAX);
+			return -EMSGSIZE;
+		}
 		if (n > CACHEPROXY_VALUE_MAX) {
-			ret = rd_bulk(c, n, NULL, 0, err, err_size);
+			ret = rd_bulk(c, n, NULL, 0, op);
 			return ret ? ret : -EFBIG;
 		}
 		/* The value and its CRLF: room for both in a local buffer. */
 		{
 			char buf[CACHEPROXY_VALUE_MAX + 2];
 
-			ret = rd_bulk(c, n, buf, sizeof(buf), err, err_size);
+			ret = rd_bulk(c, n, buf, sizeof(buf), op);
 			if (ret)
 				return ret;
 			memcpy(val, buf, (size_t)n);
@@ -451,16 +534,16 @@ static int rd_get_reply(struct rd_conn *c, char *val, size_t *val_len,
 	case '_':		/* RESP3's null */
 		return -ENOENT;
 	case '-':
-		snprintf(err, err_size, "redis: GET: %s", line + 1);
+		snprintf(op->err, op->err_size, "redis: GET: %s", line + 1);
 		return -EREMOTEIO;
 	default:
-		return rd_protocol(err, err_size, "an unexpected reply to GET");
+		return rd_protocol(op, "an unexpected reply to GET");
 	}
 }
 
 /* One scalar of a reply (its line read: @line) into @it. */
 static int rd_scalar(struct rd_conn *c, const char *line, struct rd_item *it,
-		     char *err, size_t err_size)
+		     struct rd_op *op)
 {
 	long long n;
 	int ret;
@@ -470,12 +553,12 @@ static int rd_scalar(struct rd_conn *c, const char *line, struct rd_item *it,
 	switch (line[0]) {
 	case '$':
 		if (rd_len(line + 1, &n))
-			return rd_protocol(err, err_size, "a bad bulk length");
+			return rd_protocol(op, "a bad bulk length");
 		if (n < 0) {
 			it->null = true;
 			return 0;
 		}
-		ret = rd_bulk(c, n, it->s, sizeof(it->s) - 1, err, err_size);
+		ret = rd_bulk(c, n, it->s, sizeof(it->s) - 1, op);
 		if (ret)
 			return ret;
 		if (n > (long long)sizeof(it->s) - 3) {
@@ -495,7 +578,7 @@ static int rd_scalar(struct rd_conn *c, const char *line, struct rd_item *it,
 		it->null = true;
 		return 0;
 	default:
-		return rd_protocol(err, err_size, "an unexpected reply type");
+		return rd_protocol(op, "an unexpected reply type");
 	}
 }
 
@@ -504,7 +587,7 @@ static int rd_scalar(struct rd_conn *c, const char *line, struct rd_item *it,
  * skipped) or a scalar (one item). *@count is set to the items kept.
  */
 static int rd_reply(struct rd_conn *c, struct rd_item *items, int max,
-		    int *count, char *err, size_t err_size)
+		    int *count, struct rd_op *op)
 {
 	char line[RD_LINE_MAX];
 	struct rd_item skip;
@@ -512,22 +595,21 @@ static int rd_reply(struct rd_conn *c, struct rd_item *items, int max,
 	int ret;
 
 	*count = 0;
-	ret = rd_line(c, line, sizeof(line), err, err_size);
+	ret = rd_line(c, line, sizeof(line), op);
 	if (ret)
 		return ret;
 	if (line[0] != '*' && line[0] != '>') {
-		ret = rd_scalar(c, line, &items[0], err, err_size);
+		ret = rd_scalar(c, line, &items[0], op);
 		*count = ret ? 0 : 1;
 		return ret;
 	}
 	if (rd_len(line + 1, &n) || n > 1024)
-		return rd_protocol(err, err_size, "a bad array length");
+		return rd_protocol(op, "a bad array length");
 	for (i = 0; i < n; i++) {
-		ret = rd_line(c, line, sizeof(line), err, err_size);
+		ret = rd_line(c, line, sizeof(line), op);
 		if (ret)
 			return ret;
-		ret = rd_scalar(c, line, i < max ? &items[i] : &skip, err,
-				err_size);
+		ret = rd_scalar(c, line, i < max ? &items[i] : &skip, op);
 		if (ret)
 			return ret;
 	}
@@ -539,6 +621,7 @@ static int rd_open(void *cfg, int timeout_ms, void **conn, char *err,
 		   size_t err_size)
 {
 	struct rd_conn *c = calloc(1, sizeof(*c));
+	struct rd_op op;
 	int ret;
 
 	if (!c) {
@@ -548,7 +631,8 @@ static int rd_open(void *cfg, int timeout_ms, void **conn, char *err,
 	c->cfg = cfg;
 	c->fd = -1;
 	c->timeout_ms = timeout_ms;
-	ret = rd_connect(c, err, err_size);
+	op = rd_op_start(c, err, err_size);
+	ret = rd_connect(c, &op);
 	if (ret) {
 		free(c);
 		return ret;
@@ -563,19 +647,20 @@ static int rd_get(void *conn, const char *key, size_t key_len, char *val,
 	const char *argv[] = { "GET", key };
 	const size_t lens[] = { 3, key_len };
 	struct rd_conn *c = conn;
+	struct rd_op op = rd_op_start(c, err, err_size);
 	bool fresh;
 	int ret, tries;
 
 	for (tries = 0; tries < 2; tries++) {
 		fresh = c->fd < 0;
 		if (fresh) {
-			ret = rd_connect(c, err, err_size);
+			ret = rd_connect(c, &op);
 			if (ret)
-				return -EIO;
+				return -ENOTCONN;
 		}
-		ret = rd_send(c, 2, argv, lens, err, err_size);
+		ret = rd_send(c, 2, argv, lens, &op);
 		if (!ret)
-			ret = rd_get_reply(c, val, val_len, err, err_size);
+			ret = rd_get_reply(c, val, val_len, &op);
 		switch (ret) {
 		case 0:
 		case -ENOENT:
@@ -618,17 +703,16 @@ static struct {
 
 /* A command whose reply is one scalar (or array, ignored): 0 or error. */
 static int rd_command(struct rd_conn *c, int argc, const char *const *argv,
-		      struct rd_item *items, int *count, char *err,
-		      size_t err_size)
+		      struct rd_item *items, int *count, struct rd_op *op)
 {
 	size_t lens[4];
 	int i, ret;
 
 	for (i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
-	ret = rd_send(c, argc, argv, lens, err, err_size);
+	ret = rd_send(c, argc, argv, lens, op);
 	if (!ret)
-		ret = rd_reply(c, items, RD_ITEMS_MAX, count, err, err_size);
+		ret = rd_reply(c, items, RD_ITEMS_MAX, count, op);
 	return ret;
 }
 
@@ -637,7 +721,7 @@ static int rd_command(struct rd_conn *c, int argc, const char *const *argv,
  * refusal (CONFIG renamed away, ACL) is only logged: the flags may have
  * been set by the server's configuration.
  */
-static int rd_notify_config(struct rd_conn *c, char *err, size_t err_size)
+static int rd_notify_config(struct rd_conn *c, struct rd_op *op)
 {
 	static const char *const get[] = {
 		"CONFIG", "GET", "notify-keyspace-events",
@@ -651,7 +735,7 @@ static int rd_notify_config(struct rd_conn *c, char *err, size_t err_size)
 	size_t len;
 	int n, ret;
 
-	ret = rd_command(c, 3, get, it, &n, err, err_size);
+	ret = rd_command(c, 3, get, it, &n, op);
 	if (ret)
 		return ret;
 	if (n == 1 && it[0].type == '-') {
@@ -661,12 +745,10 @@ static int rd_notify_config(struct rd_conn *c, char *err, size_t err_size)
 	}
 	if (n != 2 || it[1].type != '$' || it[1].null ||
 	    it[1].len >= sizeof(flags) - sizeof(RD_NOTIFY_FLAGS))
-		return rd_protocol(err, err_size,
-				   "an unexpected reply to CONFIG GET");
+		return rd_protocol(op, "an unexpected reply to CONFIG GET");
 	memcpy(flags, it[1].s, it[1].len + 1);
 	for (f = RD_NOTIFY_FLAGS; *f; f++) {
-		/* 'A' stands for every class but the key-miss and new ones. */
-		if (strchr(flags, *f) || (*f != 'K' && strchr(flags, 'A')))
+		if (strchr(flags, *f))
 			continue;
 		len = strlen(flags);
 		flags[len] = *f;
@@ -675,7 +757,7 @@ static int rd_notify_config(struct rd_conn *c, char *err, size_t err_size)
 	if (!strcmp(flags, it[1].s))
 		return 0;
 	set[3] = flags;
-	ret = rd_command(c, 4, set, it, &n, err, err_size);
+	ret = rd_command(c, 4, set, it, &n, op);
 	if (ret)
 		return ret;
 	if (n == 1 && it[0].type == '-')
@@ -690,22 +772,22 @@ static int rd_subscribe(struct rd_conn *c, char *err, size_t err_size)
 	static const char *const psub[] = {
 		"PSUBSCRIBE", RD_KEYSPACE_PREFIX "*",
 	};
+	struct rd_op op = rd_op_start(c, err, err_size);
 	struct rd_item it[RD_ITEMS_MAX];
 	int n, ret;
 
-	ret = rd_connect(c, err, err_size);
+	ret = rd_connect(c, &op);
 	if (!ret)
-		ret = rd_notify_config(c, err, err_size);
+		ret = rd_notify_config(c, &op);
 	if (!ret)
-		ret = rd_command(c, 2, psub, it, &n, err, err_size);
+		ret = rd_command(c, 2, psub, it, &n, &op);
 	if (!ret && (n < 1 || it[0].type != '$' ||
 		     strcmp(it[0].s, "psubscribe"))) {
 		if (n == 1 && it[0].type == '-')
 			snprintf(err, err_size, "redis: PSUBSCRIBE: %s",
 				 it[0].s);
 		else
-			rd_protocol(err, err_size,
-				    "an unexpected reply to PSUBSCRIBE");
+			rd_protocol(&op, "an unexpected reply to PSUBSCRIBE");
 		ret = -EPROTO;
 	}
 	if (ret)
@@ -739,7 +821,17 @@ static void rd_notified(const struct rd_item *it, int n)
 		       strerror(-ret));
 }
 
-/* Waits for the watcher's connection, or the stop; true: data came. */
+/* The answer to a PING on a subscribed connection: ["pong", ""]. */
+static bool rd_is_pong(const struct rd_item *it, int n)
+{
+	return n >= 1 && (it[0].type == '$' || it[0].type == '+') &&
+	       !strcasecmp(it[0].s, "pong");
+}
+
+/*
+ * Waits up to @ms for the watcher's connection, or the stop; true: data
+ * came (or the connection failed: the read says how).
+ */
 static bool rd_watch_wait(struct rd_conn *c, int ms)
 {
 	struct pollfd p[2] = {
@@ -756,10 +848,14 @@ static bool rd_watch_wait(struct rd_conn *c, int ms)
 
 static void *rd_watch_run(void *arg)
 {
+	static const char *const ping[] = { "PING" };
+	const size_t ping_len[] = { 4 };
 	struct rd_conn *c = &watch.conn;
 	struct rd_item it[RD_ITEMS_MAX];
+	long long heard = rd_now_ms(), pinged = 0, now, wake;
 	char err[LD_ERR_MAX];
 	bool logged = false;
+	struct rd_op op;
 	int n, ret;
 
 	(void)arg;
@@ -778,16 +874,41 @@ static void *rd_watch_run(void *arg)
 			ld_log("invalidation: subscribed again; %s",
 			       ret ? "flushing the cache failed" :
 			       "the cache was flushed (changes meanwhile went unseen)");
+			heard = rd_now_ms();
+			pinged = 0;
 		}
-		if (!rd_watch_wait(c, -1))
+		/* Silence: a PING, which must be answered in time. */
+		now = rd_now_ms();
+		if (pinged && now - pinged >= c->timeout_ms) {
+			ld_log("invalidation: no answer to PING within %d ms: connecting again",
+			       c->timeout_ms);
+			rd_disconnect(c);
 			continue;
-		ret = rd_reply(c, it, RD_ITEMS_MAX, &n, err, sizeof(err));
+		}
+		if (!pinged && now - heard >= RD_PING_MS) {
+			op = rd_op_start(c, err, sizeof(err));
+			if (rd_send(c, 1, ping, ping_len, &op)) {
+				ld_log("invalidation: PING: %s", err);
+				rd_disconnect(c);
+				continue;
+			}
+			pinged = now;
+		}
+		wake = pinged ? pinged + c->timeout_ms : heard + RD_PING_MS;
+		if (!rd_watch_wait(c, wake > now ? (int)(wake - now) : 0))
+			continue;
+		op = rd_op_start(c, err, sizeof(err));
+		ret = rd_reply(c, it, RD_ITEMS_MAX, &n, &op);
 		if (ret) {
 			ld_log("invalidation: %s", err);
 			rd_disconnect(c);
 			continue;
 		}
-		rd_notified(it, n);
+		heard = rd_now_ms();
+		if (rd_is_pong(it, n))
+			pinged = 0;
+		else
+			rd_notified(it, n);
 	}
 	rd_disconnect(c);
 	return NULL;
@@ -804,6 +925,14 @@ int ld_redis_watch_start(void *cfg, int timeout_ms, char *err,
 	ret = rd_subscribe(&watch.conn, err, err_size);
 	if (ret)
 		return ret;
+	/* Whatever changed before the subscription went unseen. */
+	ret = ld_flush();
+	if (ret) {
+		snprintf(err, err_size, "flushing the cache: %s",
+			 strerror(-ret));
+		rd_disconnect(&watch.conn);
+		return ret;
+	}
 	ret = pthread_create(&watch.tid, NULL, rd_watch_run, NULL);
 	if (ret) {
 		snprintf(err, err_size, "a thread: %s", strerror(ret));

@@ -2,11 +2,13 @@
 /*
  * cacheproxy-loaderd: a loader daemon for the cacheproxy module loaded
  * with loader=user. Each thread attaches a channel of its own
- * (CACHEPROXY_IOC_LOADER_ATTACH), reads the load requests waiting there,
- * asks the backend (loaderd-sqlite.c, loaderd-redis.c, loaderd-static.c)
- * for each key and posts all the answers of one read in one write. The
- * protocol is in include/uapi/linux/cacheproxy.h. Usage, the answer given
- * for each outcome and exit codes: see usage_text below (--help).
+ * (CACHEPROXY_IOC_LOADER_ATTACH), reads at most LD_READ_BATCH of the load
+ * requests waiting there, asks the backend (loaderd-sqlite.c,
+ * loaderd-redis.c, loaderd-static.c) for each key and posts each answer
+ * as soon as it has it: a slow key holds up only the few requests read
+ * with it, never a whole queue. The protocol is in
+ * include/uapi/linux/cacheproxy.h. Usage, the answer given for each
+ * outcome and exit codes: see usage_text below (--help).
  *
  * Threads: each worker sleeps in a blocking read of its channel (the
  * module wakes one reader per request). The main thread takes the signals
@@ -18,18 +20,20 @@
  * busy with the requests it read answers them first). The repetition
  * covers a signal that came just before the read went to sleep. SIGUSR2
  * sent to the main thread is a worker's "I am done". The redis watcher
- * polls a pipe that turns readable on stop instead.
+ * and the redis queries poll a pipe that turns readable on stop instead.
  *
  * Test mode (hidden): --fake-channel SOCKET makes every "channel" a
- * connection to the SOCK_SEQPACKET socket SOCKET (one message per read or
- * write, as the channel's reads and writes), for the host test
- * (loaderd-test.c) to play the kernel. Each connection first sends
- * "channel", or "control" for the one connection that then carries
- * "invalidate KEY" and "flush" messages instead of the ioctls.
+ * connection to the SOCK_SEQPACKET socket SOCKET, for the host test
+ * (loaderd-test.c) to play the kernel: each read and write of a channel
+ * is a message there, answered with the call's result (loaderd.h, struct
+ * ld_fake_op). Each connection first sends "channel", or "control" for
+ * the one connection that then carries "invalidate KEY" and "flush"
+ * messages instead of the ioctls.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -40,6 +44,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,13 +57,26 @@
 #define LD_STR_(x)	#x
 #define LD_STR(x)	LD_STR_(x)
 
+/*
+ * A read takes at most this many requests (read_sizes() says how), so a
+ * request waits for at most LD_READ_BATCH_BEFORE queries before its own;
+ * for the rare race there, LD_READ_RACE_BEFORE. Numbers, for --help.
+ */
+#define LD_READ_BATCH		4
+#define LD_READ_BATCH_BEFORE	3
+#define LD_READ_RACE_BEFORE	7
+/* --timeout-ms: LD_READ_BATCH of them fit in upcall_timeout_ms (5000). */
+#define LD_TIMEOUT_MS_DEF	1000
+
 static const char usage_text[] =
 "usage: " LD_PROG " [OPTIONS] BACKEND\n"
 "\n"
 "Answer the load requests of the cacheproxy module (loaded with\n"
 "loader=user) from a database: each thread attaches a channel of its own\n"
-"through " CP_DEFAULT_DEVICE ", reads the requests waiting there, looks\n"
-"each key up in BACKEND and writes the answers of one read back at once.\n"
+"through " CP_DEFAULT_DEVICE ", reads at most " LD_STR(LD_READ_BATCH)
+	" of the requests waiting\n"
+"there at a time, looks each key up in BACKEND, one after the other, and\n"
+"writes each answer back as soon as it has it.\n"
 "Runs in the foreground until SIGTERM or SIGINT.\n"
 "\n"
 "BACKEND:\n"
@@ -77,10 +95,12 @@ static const char usage_text[] =
 "module's value_max if lower);\n"
 "ENOENT when the backend has no such key (the cache keeps that for\n"
 "neg_ttl_ms); EFBIG when the value is longer than that;\n"
-"EIO when the backend failed (a connection, a query, a timeout; one line\n"
-"is logged). Neither is cached, and the module gives the callers of that\n"
-"load EIO for both. A lost redis connection is made again by the next\n"
-"lookup.\n"
+"EIO when the backend failed (a connection, a query, a timeout, a reply\n"
+"redis should not send; one line is logged). Neither is cached, and the\n"
+"module gives the callers of that load EIO for both. When the backend\n"
+"cannot be reached (a redis connect fails), the requests of the same read\n"
+"not yet answered get EIO at once, without asking. A lost redis\n"
+"connection is made again by the next lookup.\n"
 "\n"
 "Options:\n"
 "  -t, --threads N       threads, each with its own channel and backend\n"
@@ -91,10 +111,20 @@ static const char usage_text[] =
 "                        the database serves one query at a time, as the\n"
 "                        Go demo's (default 0: no sleep, no lock;\n"
 "                        0..10000000)\n"
-"      --timeout-ms N    the longest wait for the backend: a redis connect,\n"
-"                        send or reply, an SQLite write lock (default 2000;\n"
-"                        1..600000); keep it below the module's\n"
-"                        upcall_timeout_ms\n"
+"      --timeout-ms N    the longest one query may take: a redis lookup\n"
+"                        (connect, send and reply together), an SQLite\n"
+"                        write lock (default " LD_STR(LD_TIMEOUT_MS_DEF)
+	"; 1..600000). A request\n"
+"                        waits for the queries of the requests read before\n"
+"                        it (at most " LD_STR(LD_READ_BATCH_BEFORE)
+	"; in a rare race after a key longer\n"
+"                        than 128 bytes, up to " LD_STR(LD_READ_RACE_BEFORE)
+	"), then for its own: keep\n"
+"                        " LD_STR(LD_READ_BATCH)
+	" x (N + the --delay-us sleep) below the\n"
+"                        module's upcall_timeout_ms (default 5000), or its\n"
+"                        callers get ETIMEDOUT (with --delay-us, the sleeps\n"
+"                        of the other threads add up too)\n"
 "  -s, --status FILE     write the counters to FILE (replaced whole: FILE.tmp\n"
 "                        renamed) once every thread is attached (the sign\n"
 "                        that the daemon serves), on SIGUSR1 and at exit,\n"
@@ -104,27 +134,33 @@ static const char usage_text[] =
 "                        kernel refused: their request had timed out),\n"
 "                        queries (backend lookups)\n"
 "      --invalidate-redis  (redis only) follow the server's keyspace\n"
-"                        notifications on one more connection (adding\n"
-"                        K$gxe to notify-keyspace-events) and invalidate\n"
-"                        each key that is set, deleted, renamed, expired\n"
-"                        or evicted; after a lost connection, flush the\n"
-"                        cache once subscribed again\n"
+"                        notifications on one more connection (adding K and\n"
+"                        A, every class of event, to notify-keyspace-events)\n"
+"                        and invalidate each key that changes; flush the\n"
+"                        whole cache once subscribed, at start and after a\n"
+"                        lost connection (changes meanwhile went unseen).\n"
+"                        After 1 s without a message the server is sent a\n"
+"                        PING; no answer within --timeout-ms is a lost\n"
+"                        connection. FLUSHALL, FLUSHDB and SWAPDB send no\n"
+"                        keyspace event (a known gap): flush the cache\n"
+"                        after them (cacheproxy flush)\n"
 "  -n, --count N         stop once N requests were read and answered (a\n"
 "                        read may bring more, which are answered too)\n"
 "      --once            --count 1\n"
 "  -h, --help            this text\n"
 "\n"
 "Stopping: on SIGTERM or SIGINT every thread stops reading, answers what it\n"
-"read, closes its channel, and the daemon exits 0. A second SIGTERM or\n"
-"SIGINT exits at once with status 1 (the kernel gives the requests read\n"
-"and not answered to another daemon, or fails them with ENOTCONN).\n"
+"read (a redis query still waiting for the server gives up: EIO), closes\n"
+"its channel, and the daemon exits 0. A second SIGTERM or SIGINT exits at\n"
+"once with status 1 (the kernel gives the requests read and not answered\n"
+"to another daemon, or fails them with ENOTCONN).\n"
 "\n"
 "Exit status:\n"
 "  0  stopped by a signal or --count, every request read was answered\n"
 "  1  could not start (device missing, module loaded with\n"
 "     loader=synthetic, no CAP_SYS_ADMIN, backend unreachable, status\n"
 "     file not writable), or a channel failed while serving (one line\n"
-"     says why)\n"
+"     says why, naming the errno; it is never left out of the log)\n"
 "  2  usage error\n";
 
 enum {
@@ -153,17 +189,20 @@ static const struct option long_options[] = {
 #define LD_DELAY_US_MAX		10000000
 #define LD_TIMEOUT_MS_MAX	600000
 
-/* What one read may return (the kernel's own bound, CHANNEL_READ_MAX). */
-#define LD_READ_SIZE		(16 * 1024)
-/* The shortest request: a header and a 1-byte key, padded. */
+/* The shortest request (a header and a 1-byte key, padded). */
 #define LD_REQ_MIN		32
 #define LD_ALIGN8(x)		(((x) + 7) & ~(size_t)7)
 #define LD_ANSWER_MAX		\
 	LD_ALIGN8(sizeof(struct cacheproxy_load_answer) + CACHEPROXY_VALUE_MAX)
-#define LD_WRITE_SIZE		(LD_READ_SIZE / LD_REQ_MIN * LD_ANSWER_MAX)
 
 /* Log lines per second before they are counted instead of printed. */
 #define LD_LOG_BURST		10
+/*
+ * A read the kernel failed for want of memory is tried again after 10 ms,
+ * then twice as long each time, up to 1 s.
+ */
+#define LD_NOMEM_US_MIN		10000
+#define LD_NOMEM_US_MAX		1000000
 
 static struct {
 	unsigned int threads;
@@ -178,7 +217,7 @@ static struct {
 } opt = {
 	.threads = 1,
 	.device = CP_DEFAULT_DEVICE,
-	.timeout_ms = 2000,
+	.timeout_ms = LD_TIMEOUT_MS_DEF,
 };
 
 static const struct ld_backend_ops *backend;
@@ -195,6 +234,8 @@ static struct {
 /* The longest value answered: ours, or the module's if it takes less. */
 static size_t value_max = CACHEPROXY_VALUE_MAX;
 static int dev_fd = -1;		/* /dev/cacheproxy (or the fake's control) */
+/* The sizes of reads (read_sizes()) and of the buffers of a worker. */
+static size_t read_small, read_large, rbuf_size, wbuf_size;
 static int stop_pipe[2] = { -1, -1 };
 static bool stop_flag;
 static bool failed;
@@ -208,8 +249,10 @@ static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
  * @done:	it returned (no more SIGUSR2 for it)
  * @ch:		its channel
  * @conn:	its backend connection
- * @rbuf:	requests as read
- * @wbuf:	the answers to them
+ * @rbuf:	requests as read (rbuf_size bytes)
+ * @wbuf:	the answers to them (wbuf_size bytes)
+ * @fake_read:	--fake-channel: the size of a read whose reply has not come
+ *		(0: none)
  */
 struct worker {
 	pthread_t tid;
@@ -218,6 +261,7 @@ struct worker {
 	void *conn;
 	char *rbuf;
 	char *wbuf;
+	size_t fake_read;
 };
 
 static struct worker *workers;
@@ -249,38 +293,53 @@ static int fail(const char *fmt, ...)
 	return 1;
 }
 
-void ld_log(const char *fmt, ...)
+/* The state of the log's rate limit. */
+static struct {
+	pthread_mutex_t lock;
+	unsigned long suppressed;
+	time_t second;
+	int lines;
+} log_state = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Under log_state.lock: says how many lines were not printed, if any. */
+static size_t log_summary(char *buf, size_t size)
 {
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static unsigned long suppressed;
-	static time_t second;
-	static int lines;
+	size_t len = 0;
+
+	if (log_state.suppressed)
+		len = (size_t)snprintf(buf, size,
+				       LD_PROG ": %lu more messages were not logged\n",
+				       log_state.suppressed);
+	log_state.suppressed = 0;
+	return len < size ? len : size - 1;
+}
+
+/*
+ * One line, unless LD_LOG_BURST were printed this second already (then
+ * it is only counted); a @fatal line, the reason of an exit status 1, is
+ * always printed.
+ */
+static void ld_vlog(bool fatal, const char *fmt, va_list ap)
+{
 	char buf[1024];
 	size_t len = 0;
 	time_t now = time(NULL);
-	va_list ap;
 
-	pthread_mutex_lock(&lock);
-	if (now != second) {
-		if (suppressed)
-			len = (size_t)snprintf(buf, sizeof(buf),
-					       LD_PROG ": %lu more messages were not logged\n",
-					       suppressed);
-		second = now;
-		lines = 0;
-		suppressed = 0;
+	pthread_mutex_lock(&log_state.lock);
+	if (now != log_state.second) {
+		len = log_summary(buf, sizeof(buf));
+		log_state.second = now;
+		log_state.lines = 0;
 	}
-	if (lines >= LD_LOG_BURST) {
-		suppressed++;
-		pthread_mutex_unlock(&lock);
+	if (log_state.lines >= LD_LOG_BURST && !fatal) {
+		log_state.suppressed++;
+		pthread_mutex_unlock(&log_state.lock);
 		return;
 	}
-	lines++;
+	log_state.lines++;
 	len += (size_t)snprintf(buf + len, sizeof(buf) - len, LD_PROG ": ");
-	va_start(ap, fmt);
 	if (len < sizeof(buf))
 		len += (size_t)vsnprintf(buf + len, sizeof(buf) - len, fmt, ap);
-	va_end(ap);
 	if (len > sizeof(buf) - 2)
 		len = sizeof(buf) - 2;
 	buf[len++] = '\n';
@@ -288,7 +347,50 @@ void ld_log(const char *fmt, ...)
 	if (write(STDERR_FILENO, buf, len) < 0) {
 		/* nowhere to say it */
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&log_state.lock);
+}
+
+void ld_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ld_vlog(false, fmt, ap);
+	va_end(ap);
+}
+
+/* A line that explains an exit status 1: never left out. */
+__attribute__((format(printf, 1, 2)))
+static void ld_log_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ld_vlog(true, fmt, ap);
+	va_end(ap);
+}
+
+/* At exit: how many lines the rate limit left out, if any. */
+static void ld_log_end(void)
+{
+	char buf[128];
+	size_t len;
+
+	pthread_mutex_lock(&log_state.lock);
+	len = log_summary(buf, sizeof(buf));
+	if (len && write(STDERR_FILENO, buf, len) < 0) {
+		/* nowhere to say it */
+	}
+	pthread_mutex_unlock(&log_state.lock);
+}
+
+/* "Cannot allocate memory (ENOMEM)": an errno, said and named. */
+static const char *errno_str(int err, char *buf, size_t size)
+{
+	const char *name = strerrorname_np(err);
+
+	snprintf(buf, size, "%s (%s)", strerror(err), name ? name : "?");
+	return buf;
 }
 
 const char *ld_key_str(const char *key, size_t len, char *buf, size_t size)
@@ -390,6 +492,32 @@ static int fake_connect(const char *hello)
 	return fd;
 }
 
+/*
+ * The sizes of reads for a kernel whose request headers are @hdr bytes.
+ * The shortest request, a 1-byte key, takes min bytes, the longest, a key
+ * of CACHEPROXY_KEY_MAX bytes, big. A read of read_small bytes, room for
+ * LD_READ_BATCH + 1 shortest requests but 8, holds at most LD_READ_BATCH
+ * requests and any request of a key up to read_small - @hdr bytes (128
+ * with today's header). A longer request fails that read with EINVAL; a
+ * read of read_large (at least big) bytes then takes it, and at most
+ * LD_READ_BATCH - 1 more: that request has read_small + 8 bytes or more,
+ * which leaves room for fewer than LD_READ_BATCH shortest ones as long as
+ * big < (2 * LD_READ_BATCH + 1) * min, true for every @hdr from 24 on.
+ * Only when another channel took that request between the two reads may
+ * the second one bring up to read_large / min short requests (8 today).
+ */
+static void read_sizes(size_t hdr)
+{
+	size_t min = LD_ALIGN8(hdr + 1), big = LD_ALIGN8(hdr + CACHEPROXY_KEY_MAX);
+
+	read_small = (LD_READ_BATCH + 1) * min - 8;
+	read_large = big > read_small ? big : read_small;
+	rbuf_size = read_large > CACHEPROXY_LOAD_REQUEST_MAX ?
+		    read_large : CACHEPROXY_LOAD_REQUEST_MAX;
+	/* Answers to the most requests a read of rbuf_size bytes holds. */
+	wbuf_size = rbuf_size / min * LD_ANSWER_MAX;
+}
+
 /* A new channel, or -1 after saying why. */
 static int attach(void)
 {
@@ -414,6 +542,8 @@ static int attach(void)
 
 		if (a.size >= known && a.value_max && a.value_max < value_max)
 			value_max = a.value_max;
+		if (a.request_size > sizeof(struct cacheproxy_load_request))
+			read_sizes(a.request_size);
 		return fd;
 	}
 	switch (errno) {
@@ -431,6 +561,77 @@ static int attach(void)
 	return -1;
 }
 
+/*
+ * read(2) of a channel, or its imitation on the fake's connection (see
+ * struct ld_fake_op): the same results, errno included.
+ */
+static ssize_t ch_read(struct worker *w, size_t size)
+{
+	struct ld_fake_op op = { .op = LD_FAKE_READ, .len = (__s32)size };
+	struct iovec iov[2] = {
+		{ .iov_base = &op, .iov_len = sizeof(op) },
+		{ .iov_base = w->rbuf },
+	};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+	ssize_t n;
+
+	if (!opt.fake)
+		return read(w->ch, w->rbuf, size);
+	if (!w->fake_read) {
+		if (send(w->ch, &op, sizeof(op), MSG_NOSIGNAL) < 0)
+			return errno == EPIPE || errno == ECONNRESET ? 0 : -1;
+		w->fake_read = size;
+	}
+	/* The reply of a read interrupted before is this one's. */
+	iov[1].iov_len = w->fake_read;
+	n = recvmsg(w->ch, &msg, 0);
+	if (n < 0 && errno != ECONNRESET)
+		return -1;	/* EINTR: the read stays pending */
+	w->fake_read = 0;
+	if (n <= 0)
+		return 0;	/* the fake closed the channel */
+	if ((size_t)n < sizeof(op) || op.len > n - (ssize_t)sizeof(op)) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (op.len < 0) {
+		errno = -op.len;
+		return -1;
+	}
+	return op.len;
+}
+
+/* write(2) of a channel, or its imitation (see ch_read()). */
+static ssize_t ch_write(struct worker *w, const char *buf, size_t len)
+{
+	struct ld_fake_op op = { .op = LD_FAKE_WRITE, .len = (__s32)len };
+	struct iovec iov[2] = {
+		{ .iov_base = &op, .iov_len = sizeof(op) },
+		{ .iov_base = (void *)buf, .iov_len = len },
+	};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+	ssize_t n;
+
+	if (!opt.fake)
+		return write(w->ch, buf, len);
+	if (sendmsg(w->ch, &msg, MSG_NOSIGNAL) < 0)
+		return -1;
+	do {
+		n = recv(w->ch, &op, sizeof(op), 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if (n != sizeof(op)) {
+		errno = n ? EPROTO : EPIPE;
+		return -1;
+	}
+	if (op.len < 0) {
+		errno = -op.len;
+		return -1;
+	}
+	return op.len;
+}
+
 static void sleep_us(unsigned int us)
 {
 	struct timespec ts = {
@@ -442,7 +643,10 @@ static void sleep_us(unsigned int us)
 		;
 }
 
-/* Asks the backend for one key: 0, -ENOENT, -EFBIG or -EIO (logged). */
+/*
+ * Asks the backend for one key: 0, -ENOENT, -EFBIG, or -EIO (logged);
+ * -ENOTCONN (logged) when the backend could not be reached.
+ */
 static int query(struct worker *w, const char *key, size_t key_len,
 		 char *val, size_t *val_len)
 {
@@ -478,7 +682,7 @@ static int query(struct worker *w, const char *key, size_t key_len,
 		       ld_key_str(key, key_len, kbuf, sizeof(kbuf)),
 		       *err ? err : strerror(-ret));
 		*val_len = 0;
-		return -EIO;
+		return ret == -ENOTCONN ? ret : -EIO;
 	}
 }
 
@@ -496,7 +700,8 @@ static size_t put_answer(struct worker *w, size_t off, __u64 id, int status,
 
 	memset(w->wbuf + off, 0, len);
 	memcpy(w->wbuf + off, &a, sizeof(a));
-	memcpy(w->wbuf + off + sizeof(a), val, val_len);
+	if (val_len)
+		memcpy(w->wbuf + off + sizeof(a), val, val_len);
 	return len;
 }
 
@@ -510,8 +715,11 @@ static size_t answer_len(const char *p, int *status, __u64 *id)
 	return LD_ALIGN8(a.size + a.value_len);
 }
 
-/* Counts the answers in [@p, @p + @len), which the kernel took. */
-static void count_taken(const char *p, size_t len)
+/*
+ * Counts the answers in [@p, @p + @len), which the kernel took. Returns
+ * false when @len does not end on an answer's end (no kernel does that).
+ */
+static bool count_taken(const char *p, size_t len)
 {
 	size_t off = 0;
 	int status;
@@ -519,6 +727,8 @@ static void count_taken(const char *p, size_t len)
 
 	while (off < len) {
 		off += answer_len(p + off, &status, &id);
+		if (off > len)
+			return false;
 		CTR_ADD(answers, 1);
 		if (!status)
 			CTR_ADD(values, 1);
@@ -527,26 +737,37 @@ static void count_taken(const char *p, size_t len)
 		else
 			CTR_ADD(errors, 1);
 	}
+	return true;
 }
 
 /*
  * Writes the @len bytes of answers in @w->wbuf, in as few writes as the
- * kernel allows: a refused answer (its request timed out meanwhile) is
- * skipped and the rest written again. Returns 0, or -1 when the channel
- * failed.
+ * kernel allows: a write returns the bytes of the answers taken before
+ * the one it refused, and a write whose first answer is refused fails;
+ * such an answer (its request timed out meanwhile) is skipped and the
+ * rest written again. Returns 0, or -1 when the channel failed (said in a
+ * line that is always printed).
  */
 static int post(struct worker *w, size_t len)
 {
+	unsigned int tries = 0;
 	size_t off = 0, skip;
-	int status, tries = 0;
+	char ebuf[64];
 	ssize_t n;
+	int status;
 	__u64 id;
 
 	while (off < len) {
-		n = write(w->ch, w->wbuf + off, len - off);
+		n = ch_write(w, w->wbuf + off, len - off);
 		if (n > 0) {
-			count_taken(w->wbuf + off, (size_t)n);
+			if ((size_t)n > len - off ||
+			    !count_taken(w->wbuf + off, (size_t)n)) {
+				ld_log_fatal("channel: write: %zd of %zu bytes taken, not whole answers",
+					     n, len - off);
+				return -1;
+			}
 			off += (size_t)n;
+			tries = 0;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -571,23 +792,29 @@ static int post(struct worker *w, size_t len)
 			tries = 0;
 			continue;
 		}
-		ld_log("channel: write: %s", n < 0 ? strerror(errno) :
-		       "nothing written");
+		ld_log_fatal("channel: write: %s", n < 0 ?
+			     errno_str(errno, ebuf, sizeof(ebuf)) :
+			     "nothing written");
 		return -1;
 	}
 	return 0;
 }
 
 /*
- * Answers the @n bytes of requests just read. A malformed record (which
- * the kernel never sends) ends the parse: the requests after it are not
- * answered and time out in the kernel.
+ * Answers the @n bytes of requests just read, each as soon as the backend
+ * answered it: no answer waits for another query. Once the backend could
+ * not be reached, the requests left get EIO at once, in one write. A
+ * malformed record (which the kernel never sends) ends the parse: the
+ * requests after it are not answered and time out in the kernel. Returns
+ * 0, or -1 when the channel failed.
  */
 static int serve(struct worker *w, size_t n)
 {
 	struct cacheproxy_load_request h;
 	char val[CACHEPROXY_VALUE_MAX];
-	size_t off = 0, wlen = 0, val_len;
+	size_t off = 0, wlen = 0, val_len, len;
+	unsigned int unasked = 0;
+	bool down = false;
 	const char *key;
 	int status;
 
@@ -607,10 +834,26 @@ static int serve(struct worker *w, size_t n)
 		CTR_ADD(requests, 1);
 		/* A longer header than ours: the key starts after all of it. */
 		key = w->rbuf + off + h.size;
-		status = query(w, key, h.key_len, val, &val_len);
-		wlen += put_answer(w, wlen, h.id, status, val, val_len);
 		off += LD_ALIGN8((size_t)h.size + h.key_len);
+		if (down) {
+			wlen += put_answer(w, wlen, h.id, -EIO, NULL, 0);
+			unasked++;
+			continue;
+		}
+		status = query(w, key, h.key_len, val, &val_len);
+		if (status == -ENOTCONN) {
+			/* This one and the rest: one write, below. */
+			down = true;
+			status = -EIO;
+		}
+		len = put_answer(w, 0, h.id, status, val, val_len);
+		if (!down && post(w, len))
+			return -1;
+		wlen = down ? len : 0;
 	}
+	if (unasked)
+		ld_log("%u more request%s of the same read answered EIO without asking (the backend is unreachable)",
+		       unasked, unasked == 1 ? "" : "s");
 	return wlen ? post(w, wlen) : 0;
 }
 
@@ -619,9 +862,49 @@ static void worker_run_wake(int sig)
 	(void)sig;	/* only there to make a blocking read fail EINTR */
 }
 
+/*
+ * Reads at most LD_READ_BATCH requests (see read_sizes()): a read too
+ * small for the oldest request fails EINVAL, and the next size is tried.
+ */
+static ssize_t read_requests(struct worker *w)
+{
+	const size_t sizes[] = {
+		read_small, read_large, CACHEPROXY_LOAD_REQUEST_MAX,
+	};
+	size_t i, last = 0;
+	ssize_t n = -1;
+
+	if (w->fake_read) {	/* a read interrupted: its reply first */
+		last = w->fake_read;
+		n = ch_read(w, last);
+		if (n >= 0 || errno != EINVAL)
+			return n;
+	}
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		if (sizes[i] <= last)
+			continue;
+		last = sizes[i];
+		n = ch_read(w, sizes[i]);
+		if (n >= 0 || errno != EINVAL)
+			break;
+	}
+	return n;
+}
+
+/* Sleeps @us, or less when the daemon stops meanwhile. */
+static void sleep_unless_stopping(unsigned int us)
+{
+	struct pollfd p = { .fd = ld_stop_fd(), .events = POLLIN };
+
+	if (poll(&p, 1, (int)(us / 1000)) < 0 && errno != EINTR)
+		sleep_us(us);
+}
+
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
+	unsigned int nomem_us = 0;
+	char ebuf[64];
 	sigset_t wake;
 	ssize_t n;
 
@@ -629,14 +912,27 @@ static void *worker_run(void *arg)
 	sigaddset(&wake, SIGUSR2);
 	pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
 	while (!ld_stopping()) {
-		n = read(w->ch, w->rbuf, LD_READ_SIZE);
+		n = read_requests(w);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;	/* woken: maybe to stop */
+		if (n < 0 && errno == ENOMEM) {
+			/* The kernel is short of memory: it may not stay. */
+			nomem_us = nomem_us ? nomem_us * 2 : LD_NOMEM_US_MIN;
+			if (nomem_us > LD_NOMEM_US_MAX)
+				nomem_us = LD_NOMEM_US_MAX;
+			ld_log("channel: read: %s: trying again in %u ms",
+			       errno_str(ENOMEM, ebuf, sizeof(ebuf)),
+			       nomem_us / 1000);
+			sleep_unless_stopping(nomem_us);
+			continue;
+		}
+		nomem_us = 0;
 		if (n <= 0) {
-			ld_log("channel: read: %s",
-			       !n ? "the channel was closed" :
-			       errno == ESHUTDOWN ? "the module is unloading" :
-			       strerror(errno));
+			ld_log_fatal("channel: read: %s",
+				     !n ? "the channel was closed" :
+				     errno == ESHUTDOWN ?
+				     "the module is unloading (ESHUTDOWN)" :
+				     errno_str(errno, ebuf, sizeof(ebuf)));
 			ld_fail();
 			break;
 		}
@@ -655,8 +951,22 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
-/* The counters to @opt.status (replaced whole). 0, or -1 after a line. */
-static int write_status(void)
+/* A line of write_status(): @fatal when it explains an exit status 1. */
+__attribute__((format(printf, 2, 3)))
+static void status_log(bool fatal, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ld_vlog(fatal, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The counters to @opt.status (replaced whole). 0, or -1 after a line,
+ * which is never left out when @fatal (the daemon then exits 1).
+ */
+static int write_status(bool fatal)
 {
 	char tmp[4096], buf[512];
 	int fd, len;
@@ -666,7 +976,7 @@ static int write_status(void)
 		return 0;
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", opt.status) >=
 	    sizeof(tmp)) {
-		ld_log("%s: %s", opt.status, strerror(ENAMETOOLONG));
+		status_log(fatal, "%s: %s", opt.status, strerror(ENAMETOOLONG));
 		return -1;
 	}
 	len = snprintf(buf, sizeof(buf),
@@ -681,18 +991,18 @@ static int write_status(void)
 		       (unsigned long long)CTR_GET(queries));
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		ld_log("%s: %s", tmp, strerror(errno));
+		status_log(fatal, "%s: %s", tmp, strerror(errno));
 		return -1;
 	}
 	ok = write(fd, buf, (size_t)len) == len;
 	if (!ok)
-		ld_log("%s: %s", tmp, strerror(errno));
+		status_log(fatal, "%s: %s", tmp, strerror(errno));
 	if (close(fd) && ok) {
-		ld_log("%s: %s", tmp, strerror(errno));
+		status_log(fatal, "%s: %s", tmp, strerror(errno));
 		ok = false;
 	}
 	if (ok && rename(tmp, opt.status)) {
-		ld_log("%s: %s", opt.status, strerror(errno));
+		status_log(fatal, "%s: %s", opt.status, strerror(errno));
 		ok = false;
 	}
 	if (!ok)
@@ -853,12 +1163,13 @@ static int signal_loop(unsigned int started)
 			sig = sigtimedwait(&set, NULL, &tick);
 		}
 		if (sig == SIGUSR1) {
-			write_status();
+			write_status(false);
 		} else if (sig == SIGTERM || sig == SIGINT) {
 			if (ld_stopping()) {
-				ld_log("a second %s: exiting at once",
-				       sig == SIGTERM ? "SIGTERM" : "SIGINT");
-				write_status();
+				ld_log_fatal("a second %s: exiting at once",
+					     sig == SIGTERM ? "SIGTERM" : "SIGINT");
+				write_status(false);
+				ld_log_end();
 				_exit(1);
 			}
 			ld_stop();
@@ -902,34 +1213,38 @@ int main(int argc, char **argv)
 		struct worker *w = &workers[i];
 
 		w->ch = -1;
-		w->rbuf = malloc(LD_READ_SIZE);
-		w->wbuf = malloc(LD_WRITE_SIZE);
-		if (!w->rbuf || !w->wbuf)
-			return fail("%s", strerror(ENOMEM));
 		if (backend->open(backend_cfg, (int)opt.timeout_ms, &w->conn,
 				  err, sizeof(err)))
 			return fail("%s: %s", opt.backend_arg, err);
 	}
 	if (open_device())
 		return 1;
+	read_sizes(sizeof(struct cacheproxy_load_request));
 	for (i = 0; i < opt.threads; i++) {
 		workers[i].ch = attach();
 		if (workers[i].ch < 0)
 			return 1;
+	}
+	/* The sizes are the kernel's now (attach()). */
+	for (i = 0; i < opt.threads; i++) {
+		workers[i].rbuf = malloc(rbuf_size);
+		workers[i].wbuf = malloc(wbuf_size);
+		if (!workers[i].rbuf || !workers[i].wbuf)
+			return fail("%s", strerror(ENOMEM));
 	}
 	if (opt.invalidate_redis &&
 	    ld_redis_watch_start(backend_cfg, (int)opt.timeout_ms, err,
 				 sizeof(err)))
 		return fail("%s: --invalidate-redis: %s", opt.backend_arg,
 			    err);
-	if (write_status())
+	if (write_status(true))
 		return 1;
 	live_workers = opt.threads;
 	for (i = 0; i < opt.threads; i++) {
 		ret = pthread_create(&workers[i].tid, NULL, worker_run,
 				     &workers[i]);
 		if (ret) {
-			ld_log("a thread: %s", strerror(ret));
+			ld_log_fatal("a thread: %s", strerror(ret));
 			__atomic_sub_fetch(&live_workers, opt.threads - i,
 					   __ATOMIC_ACQ_REL);
 			ld_fail();
@@ -951,7 +1266,8 @@ int main(int argc, char **argv)
 	}
 	free(workers);
 	close(dev_fd);
-	if (write_status())
+	if (write_status(true))
 		ret = 1;
+	ld_log_end();
 	return ret;
 }

@@ -93,6 +93,32 @@ wait_file()
 	[ -e "$1" ]
 }
 
+# until_ok CMD...: runs CMD every 0.1 s until it succeeds, up to 10 s; no
+# verdict waits for a fixed time.
+until_ok()
+{
+	i=0
+	until "$@"; do
+		[ $i -ge 100 ] && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# has_read PID STATUS: the daemon PID has read a request: SIGUSR1 makes it
+# write its counters, and the requests counter of STATUS is 1 or more.
+has_read()
+{
+	kill -USR1 "$1" 2>/dev/null &&
+		[ "$(sed -n 's/^requests //p' "$2")" -ge 1 ] 2>/dev/null
+}
+
+# queued: the module has a load in flight (waiting for or held by a daemon).
+queued()
+{
+	[ "$(stat inflight)" -ge 1 ] 2>/dev/null
+}
+
 # 1. SQLite, 4 threads.
 cacheproxy-loaderd --threads 4 --status $tmp/status "sqlite:$db" \
 	2>$tmp/daemon.err &
@@ -169,8 +195,8 @@ while [ $i -lt 16 ]; do
 done
 result $bad "sqlite: 16 callers of one key: all hotval ($(($(stat loads_started) - loads)) load(s))"
 
-kill -USR1 $pid
-sleep 0.5
+# The status file of the attach says requests 0: the next one is SIGUSR1's.
+until_ok has_read $pid $tmp/status
 [ "$(counter requests)" -ge 205 ] && [ "$(counter enoent)" -ge 2 ] &&
 	[ "$(counter errors)" = 1 ]
 result $? "sqlite: SIGUSR1: counters written ($(tr '\n' ' ' <$tmp/status))"
@@ -196,7 +222,9 @@ pid=$!
 wait_file $tmp/status2
 cacheproxy get slow >$tmp/slow 2>&1 &
 getter=$!
-sleep 0.5
+# Queued in the module, then read by the daemon (its 2 s sleep begun).
+until_ok queued && until_ok has_read $pid $tmp/status2
+result $? "SIGTERM while serving: the request was queued and read first"
 kill -TERM $pid
 wait $pid
 st=$?
@@ -211,7 +239,8 @@ pida=$!
 wait_file $tmp/status4
 cacheproxy get x >$tmp/x 2>&1 &
 getter=$!
-sleep 0.5
+until_ok queued && until_ok has_read $pida $tmp/status4
+result $? "daemon A read the request before it is killed ($(tr '\n' ' ' <$tmp/status4))"
 cacheproxy-loaderd --status $tmp/status5 'static:x=fromB' 2>/dev/null &
 pidb=$!
 wait_file $tmp/status5
