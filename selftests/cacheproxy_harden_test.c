@@ -164,8 +164,8 @@ static_assert(offsetof(struct h_item_v1, status) ==
 /* The flood of killed callers on fresh slow keys. */
 #define FLOOD_BOUND		32
 #define FLOOD_PARAMS		"max_inflight=32 slow_load_ms=60000 loader_max_active=4"
-/* ~9x the bound; the README's figures come from a run with 1000. */
-#define FLOOD_N			300
+/* ~6x the bound; the README's figures come from a run with 1000. */
+#define FLOOD_N			200
 /* One child's GET counted as a miss (or answered EAGAIN) on TCG. */
 #define FLOOD_WAIT_MS		2000
 /* Counted, a refused child exits by itself: give it that long first. */
@@ -201,7 +201,7 @@ static_assert(offsetof(struct h_item_v1, status) ==
 #define INV_DONE_MS		20000
 
 /* The big table. */
-#define BIG_N			20000
+#define BIG_N			8000
 #define BIG_PARAMS		"capacity=65536 load_delay_us=0"
 /* An entry's age may exceed the time since its insertion by this much. */
 #define AGE_SLACK_MS		5000
