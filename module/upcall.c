@@ -27,8 +27,9 @@
  * a value and -ENOENT are cached.
  *
  * Bounds: a load is queued only for a flight, so max_inflight bounds the
- * queue (and the walks of detach and stop under the lock); every load has
- * its timeout, so a daemon that never answers holds nothing for longer.
+ * queue; detach and stop walk it UPCALL_BATCH loads (or buckets) per lock
+ * hold; every load has its timeout, so a daemon that never answers holds
+ * nothing for longer.
  */
 #include <linux/cacheproxy.h>
 #include <linux/hash.h>
@@ -46,6 +47,9 @@
 #include "entry.h"
 #include "loader.h"
 #include "upcall.h"
+
+/* Loads (or buckets) handled per lock hold by stop and detach. */
+#define UPCALL_BATCH	64
 
 static struct hlist_head *upcall_bucket(struct cacheproxy_upcall *up, u64 id)
 {
@@ -199,30 +203,37 @@ void cacheproxy_upcall_queue(struct cacheproxy_upcall *up,
 
 /*
  * Fails every load with -ESHUTDOWN and refuses new ones; daemons waiting
- * for a request wake up and get -ESHUTDOWN. Returns once every claimed load
- * is completed, those claimed by others (an answer, a detach, a timeout)
- * included; a timeout that found its load claimed may still be returning
- * (the loader's drain waits for it). Sleeps.
+ * for a request wake up and get -ESHUTDOWN. The loads are claimed a few
+ * buckets per lock hold (nothing enters the table once it is stopping).
+ * Returns once every claimed load is completed, those claimed by others
+ * (an answer, a detach, a timeout) included; a timeout that found its load
+ * claimed may still be returning (the loader's drain waits for it). Sleeps.
  */
 void cacheproxy_upcall_stop(struct cacheproxy_upcall *up)
 {
+	unsigned int i = 0, end, nr = 1U << up->id_bits;
 	struct cacheproxy_load *load;
 	struct hlist_node *tmp;
 	LIST_HEAD(claimed);
-	unsigned int i;
 
 	might_sleep();
 	spin_lock(&up->lock);
 	up->stopping = true;
-	for (i = 0; i < 1U << up->id_bits; i++) {
-		hlist_for_each_entry_safe(load, tmp, &up->ids[i], id_node) {
-			upcall_claim(up, load);
-			list_add_tail(&load->up_node, &claimed);
-		}
-	}
 	spin_unlock(&up->lock);
 	wake_up_interruptible_all(&up->wait);
-	upcall_complete_list(up, &claimed, -ESHUTDOWN);
+	while (i < nr) {
+		end = min(i + UPCALL_BATCH, nr);
+		spin_lock(&up->lock);
+		for (; i < end; i++) {
+			hlist_for_each_entry_safe(load, tmp, &up->ids[i],
+						  id_node) {
+				upcall_claim(up, load);
+				list_add_tail(&load->up_node, &claimed);
+			}
+		}
+		spin_unlock(&up->lock);
+		upcall_complete_list(up, &claimed, -ESHUTDOWN);
+	}
 	wait_var_event(&up->completing, !atomic_read(&up->completing));
 }
 
@@ -239,34 +250,51 @@ EXPORT_SYMBOL_IF_KUNIT(cacheproxy_upcall_attach);
 
 /*
  * @d goes away: the loads it took and did not answer go back to the head
- * of the queue, for another daemon, keeping their ids and deadlines; when
- * @d was the last daemon, every load fails with -ENOTCONN instead. Sleeps.
+ * of the queue, in order, for another daemon, keeping their ids and
+ * deadlines; while no daemon is left, the pending loads fail with
+ * -ENOTCONN instead (until one attaches again). A batch of loads per lock
+ * hold. Sleeps.
  */
 void cacheproxy_upcall_detach(struct cacheproxy_upcall *up,
 			      struct cacheproxy_upcall_daemon *d)
 {
-	struct cacheproxy_load *load, *tmp;
+	struct cacheproxy_load *load;
+	bool more, requeued = false;
 	LIST_HEAD(claimed);
-	bool requeued;
+	unsigned int n;
 
 	might_sleep();
 	spin_lock(&up->lock);
 	up->daemons--;
-	requeued = !list_empty(&d->taken);
-	list_for_each_entry_safe_reverse(load, tmp, &d->taken, up_node) {
-		load->taker = NULL;
-		list_move(&load->up_node, &up->pending);
-	}
-	if (!up->daemons) {
-		list_for_each_entry_safe(load, tmp, &up->pending, up_node) {
+	spin_unlock(&up->lock);
+	/* The newest first, each to the head: the queue keeps their order. */
+	do {
+		spin_lock(&up->lock);
+		for (n = 0; n < UPCALL_BATCH && !list_empty(&d->taken); n++) {
+			load = list_last_entry(&d->taken, struct cacheproxy_load,
+					       up_node);
+			load->taker = NULL;
+			list_move(&load->up_node, &up->pending);
+			requeued = true;
+		}
+		more = !list_empty(&d->taken);
+		spin_unlock(&up->lock);
+	} while (more);
+	if (requeued)
+		wake_up_interruptible_all(&up->wait);
+	do {
+		spin_lock(&up->lock);
+		for (n = 0; n < UPCALL_BATCH; n++) {
+			if (up->daemons || list_empty(&up->pending))
+				break;
+			load = list_first_entry(&up->pending,
+						struct cacheproxy_load, up_node);
 			upcall_claim(up, load);
 			list_add_tail(&load->up_node, &claimed);
 		}
-	}
-	spin_unlock(&up->lock);
-	if (requeued)
-		wake_up_interruptible_all(&up->wait);
-	upcall_complete_list(up, &claimed, -ENOTCONN);
+		spin_unlock(&up->lock);
+		upcall_complete_list(up, &claimed, -ENOTCONN);
+	} while (n);
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_upcall_detach);
 

@@ -14,7 +14,9 @@
  *   E2BIG, EFAULT; nothing cached, the request still answerable), a
  *   daemon killed holding a request (it goes to another daemon; with none
  *   left the waiter gets ENOTCONN at once);
- * - several daemons: each request read by exactly one;
+ * - several daemons: each request read by exactly one; 100 requests held
+ *   by a daemon that closes go to the other, in order (the kernel moves
+ *   them in batches), or fail at once when it was the last;
  * - a burst of 16 callers of one key: one request where the strategy
  *   deduplicates, 16 with spinlock;
  * - the daemon invalidates a key after its source changed;
@@ -762,6 +764,56 @@ TEST_F(ld, daemon_killed)
 	ASSERT_TRUE(getter_join(&g, LD_WAIT_MS));
 	EXPECT_EQ(-ENOTCONN, g.ret);
 	EXPECT_GT(LD_PROMPT_MS, g.end_ms - t0);
+}
+
+/*
+ * More requests than the kernel moves per lock hold (64): a daemon closing
+ * with 100 gives every one back, in order and with its id, to the daemon
+ * left; the last daemon closing with 100 fails all of them at once.
+ */
+TEST_F(ld, many_held)
+{
+	enum { N = 100 };
+	static struct getter g[N];
+	static struct req r[N], r2[N];
+	static char keys[N][16];
+	long long t0;
+	int a, i;
+
+	self->ch = attach(self->dev, CACHEPROXY_LOADER_NONBLOCK);
+	ASSERT_LE(0, self->ch);
+	a = attach(self->dev, CACHEPROXY_LOADER_NONBLOCK);
+	ASSERT_LE(0, a);
+	for (i = 0; i < N; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "held-%d", i);
+		ASSERT_EQ(0, getter_start(&g[i], self->dev, keys[i]));
+	}
+	ASSERT_EQ(N, read_reqs(a, r, N, LD_WAIT_MS));
+	close(a);
+	ASSERT_EQ(N, read_reqs(self->ch, r2, N, LD_WAIT_MS));
+	for (i = 0; i < N; i++) {
+		EXPECT_EQ(r[i].id, r2[i].id) TH_LOG("request %d", i);
+		EXPECT_LT(0, answer(self->ch, r2[i].id, 0, r2[i].key,
+				    strlen(r2[i].key)));
+	}
+	for (i = 0; i < N; i++) {
+		ASSERT_TRUE(getter_join(&g[i], LD_WAIT_MS));
+		EXPECT_EQ(0, g[i].ret);
+	}
+
+	for (i = 0; i < N; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "lost-%d", i);
+		ASSERT_EQ(0, getter_start(&g[i], self->dev, keys[i]));
+	}
+	ASSERT_EQ(N, read_reqs(self->ch, r, N, LD_WAIT_MS));
+	t0 = cp_now_ms();
+	close(self->ch);
+	self->ch = -1;
+	for (i = 0; i < N; i++) {
+		ASSERT_TRUE(getter_join(&g[i], LD_WAIT_MS));
+		EXPECT_EQ(-ENOTCONN, g[i].ret);
+	}
+	EXPECT_GT(LD_PROMPT_MS, cp_now_ms() - t0);
 }
 
 /* Several daemons: each request is read by exactly one of them. */
