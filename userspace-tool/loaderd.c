@@ -266,17 +266,26 @@ struct worker {
 
 static struct worker *workers;
 
+/* One line "cacheproxy-loaderd: ..." on stderr; returns @status. */
+static int vsay(int status, const char *fmt, va_list ap)
+{
+	fputs(LD_PROG ": ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+/* A usage error: one line, exit status 2. */
 __attribute__((format(printf, 1, 2)))
 static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
+	int ret;
 
-	fputs(LD_PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ret = vsay(2, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
+	return ret;
 }
 
 /* A start-up failure: one line, exit status 1. */
@@ -284,13 +293,12 @@ __attribute__((format(printf, 1, 2)))
 static int fail(const char *fmt, ...)
 {
 	va_list ap;
+	int ret;
 
-	fputs(LD_PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ret = vsay(1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
+	return ret;
 }
 
 /* The state of the log's rate limit. */
