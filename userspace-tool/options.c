@@ -23,7 +23,8 @@ static const char usage_text[] =
 "against the loader's contract: the value of key K is \"K:N\" (N a positive\n"
 "decimal), keys beginning \"enoent-\" fail with ENOENT and \"eio-\" with EIO,\n"
 "and within a one-key burst every caller of a deduplicating strategy (all\n"
-"but spinlock) sees the same N. Any wrong answer fails the run.\n"
+"but spinlock) sees the same N; or, with --expect, against the contents\n"
+"of the database a loader daemon serves. Any wrong answer fails the run.\n"
 "\n"
 "Load:\n"
 "  -t, --threads N      worker threads (default 8; 1..1024)\n"
@@ -91,6 +92,19 @@ static const char usage_text[] =
 "      --allow-enomem   count an ENOMEM answer as a tolerated fault, not an\n"
 "                       error: for runs with allocation failures injected\n"
 "                       (/sys/kernel/debug/fail_cacheproxy, failslab)\n"
+"  -e, --expect FILE    judge every answer against FILE, the contents of\n"
+"                       the database a loader daemon serves (the module\n"
+"                       loaded with loader=user), instead of the contract\n"
+"                       above: a key FILE holds must answer exactly its\n"
+"                       value, any other key must fail with ENOENT (the\n"
+"                       same-N check is not made: every value is compared\n"
+"                       whole). FILE has one key a line: KEY, a tab, VALUE;\n"
+"                       in both \\\\, \\t, \\n and \\xHH stand for a backslash,\n"
+"                       a tab, a newline and any byte. The keys asked are\n"
+"                       made as usual (--key-prefix, --keys, --mix enoent):\n"
+"                       FILE may hold all of them or some. The database\n"
+"                       must not change during the run. Not with --via\n"
+"                       noop or --mix eio\n"
 "\n"
 "Output:\n"
 "  -j, --json FILE      write all figures as one JSON object (\"-\": stdout)\n"
@@ -123,8 +137,9 @@ static const char usage_text[] =
 "Exit status:\n"
 "  0  every answer was right and no error was seen\n"
 "  1  wrong answers or errors were seen (or the run could not be completed)\n"
-"  2  usage error, or the module is not loaded (" CP_DEFAULT_DEVICE " or the\n"
-"     proc file missing or unusable)\n";
+"  2  usage error (a --expect FILE that cannot be read or parsed too), or\n"
+"     the module is not loaded (" CP_DEFAULT_DEVICE " or the proc file missing\n"
+"     or unusable)\n";
 
 enum {
 	OPT_ZIPF_S = 256,
@@ -150,6 +165,7 @@ static const struct option long_options[] = {
 	{ "quiet",	no_argument,	   NULL, 'q' },
 	{ "flush",	no_argument,	   NULL, 'F' },
 	{ "allow-enomem", no_argument,	   NULL, OPT_ALLOW_ENOMEM },
+	{ "expect",	required_argument, NULL, 'e' },
 	{ "device",	required_argument, NULL, OPT_DEVICE },
 	{ "proc",	required_argument, NULL, OPT_PROC },
 	{ "help",	no_argument,	   NULL, 'h' },
@@ -328,7 +344,7 @@ int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":t:d:n:k:s:b:v:B:p:m:S:j:qFh",
+	while ((c = getopt_long(argc, argv, ":t:d:n:k:s:b:v:B:p:m:S:j:qFe:h",
 				long_options, NULL)) != -1) {
 		switch (c) {
 		case 't':
@@ -411,6 +427,9 @@ int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 		case OPT_ALLOW_ENOMEM:
 			o->allow_enomem = true;
 			break;
+		case 'e':
+			o->expect_path = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 1;
@@ -443,6 +462,10 @@ int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 			   CACHEPROXY_KEY_MAX - 20 - strlen("enoent-"));
 	if (strchr(o->prefix, '\n'))
 		return bad("--key-prefix: a key cannot hold a newline");
+	if (o->expect_path && o->via == CP_VIA_NOOP)
+		return bad("--expect: --via noop looks nothing up");
+	if (o->expect_path && o->mix.eio > 0)
+		return bad("--mix eio needs the synthetic loader, not --expect");
 	if (!o->ops && !o->duration)
 		o->duration = 10;
 	return 0;

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cp_expect;
+
 enum cp_scenario {
 	CP_SCENARIO_SINGLEKEY,
 	CP_SCENARIO_MULTIKEY,
@@ -49,6 +51,9 @@ struct cp_opts {
 	bool quiet;
 	bool flush;		/* flush the cache before the run */
 	bool allow_enomem;	/* ENOMEM answers are injected faults */
+	const char *expect_path;	/* --expect FILE, or NULL */
+	/* FILE's table (expect.h): loaded by main(), not by the parser */
+	const struct cp_expect *expect;
 	const char *device;
 	const char *proc_lookup;
 };

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "expect.h"
 #include "options.h"
 #include "report.h"
 
@@ -153,6 +154,9 @@ void cp_report_text(FILE *f, const struct cp_results *r,
 		(unsigned long long)o->keys, o->prefix,
 		(unsigned long long)o->seed,
 		r->interrupted ? " (INTERRUPTED: partial)" : "");
+	if (o->expect)
+		fprintf(f, "expected      the values of %s (%zu keys; any other key: ENOENT)\n",
+			o->expect_path, cp_expect_count(o->expect));
 
 	fprintf(f, "ops           %llu in %.2f s: %.0f ops/s, %.0f ns/op\n",
 		(unsigned long long)r->ops, secs, secs > 0 ? r->ops / secs : 0,
@@ -182,6 +186,7 @@ void cp_report_text(FILE *f, const struct cp_results *r,
 			(unsigned long long)r->same_n_excused);
 	else if (cp_scenario_bursts(o->scenario))
 		fprintf(f, " (same-N not checked: %s)",
+			o->expect ? "--expect compares each value whole" :
 			strcmp(r->before.strategy, "spinlock") == 0 ?
 			"spinlock does not deduplicate" :
 			o->burst < 2 ? "burst 1" : "--mix inval/flush");
@@ -294,6 +299,12 @@ int cp_report_json(const char *path, const struct cp_results *r,
 		(unsigned long long)o->seed);
 	fprintf(f, "  \"mix\": {\"inval\": %g, \"flush\": %g, \"enoent\": %g, \"eio\": %g},\n",
 		o->mix.inval, o->mix.flush, o->mix.enoent, o->mix.eio);
+	fprintf(f, "  \"expect\": ");
+	if (o->expect_path)
+		json_string(f, o->expect_path);
+	else
+		fputs("null", f);
+	fprintf(f, ",\n");
 	fprintf(f, "  \"interrupted\": %s,\n  \"elapsed_s\": %.6f,\n",
 		r->interrupted ? "true" : "false", secs);
 	fprintf(f, "  \"ops\": %llu,\n  \"calls\": %llu,\n",

@@ -15,6 +15,7 @@
 #include <linux/cacheproxy.h>
 
 #include "client.h"
+#include "expect.h"
 #include "keygen.h"
 #include "options.h"
 #include "report.h"
@@ -123,6 +124,8 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	static struct cp_results res;
+	struct cp_expect *expect = NULL;
+	char msg[512];
 	struct cp_opts o;
 	struct cp_run run;
 	uint64_t end;
@@ -131,6 +134,14 @@ int main(int argc, char **argv)
 	ret = cp_opts_parse(&o, argc, argv);
 	if (ret)
 		return ret > 0 ? CP_EXIT_OK : CP_EXIT_USAGE;
+	if (o.expect_path) {
+		expect = cp_expect_load(o.expect_path, msg, sizeof(msg));
+		if (!expect) {
+			fprintf(stderr, "cacheproxy-stress: --expect %s\n", msg);
+			return CP_EXIT_USAGE;
+		}
+		o.expect = expect;
+	}
 
 	fd = cp_open(o.device);
 	if (fd < 0) {
@@ -202,6 +213,7 @@ int main(int argc, char **argv)
 							   CP_EXIT_OK;
 	if (o.json && cp_report_json(o.json, &res, &o))
 		ret = CP_EXIT_FAIL;
+	cp_expect_free(expect);
 	fflush(stdout);
 	return ret;
 }

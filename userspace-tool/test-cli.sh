@@ -20,7 +20,9 @@ dir=${1:-$(dirname "$0")}
 fails=0
 n=0
 err=$(mktemp)
-trap 'rm -f "$err"' EXIT
+bad_expect=$(mktemp)
+trap 'rm -f "$err" "$bad_expect"' EXIT
+printf 'key-1\tval-1\nkey-2 val-2\n' >"$bad_expect"
 
 # result OK TEXT: one check, passed when OK is 0.
 result()
@@ -107,6 +109,11 @@ expect 2 cacheproxy-stress --zipf-s 1
 expect 2 cacheproxy-stress --mix inval=200
 expect 2 cacheproxy-stress --mix nothing=1
 expect 2 cacheproxy-stress stray-argument
+expect 2 cacheproxy-stress --expect
+expect 2 cacheproxy-stress --expect /nonexistent/db.expect
+expect 2 cacheproxy-stress --expect "$bad_expect"
+expect 2 cacheproxy-stress --expect "$bad_expect" --via noop
+expect 2 cacheproxy-stress --expect "$bad_expect" --mix eio=1
 expect 2 cacheproxy-stress --device /nonexistent/cacheproxy --duration 1
 expect 2 cacheproxy-stress --via proc --proc /nonexistent/lookup --device /nonexistent/cacheproxy
 expect 0 cacheproxy --help

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host-side unit checks of the parts of cacheproxy-stress that need no
- * module: the histogram, answer verification, the Zipf sampler and option
- * parsing. Prints one line per failure and "unit-test: N checks, M failed".
+ * module: the histogram, answer verification (the synthetic loader's
+ * contract and --expect FILE), the Zipf sampler and option parsing.
+ * Prints one line per failure and "unit-test: N checks, M failed".
  * Exit status: 0 all passed, 1 a check failed.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
 
+#include "expect.h"
 #include "hist.h"
 #include "keygen.h"
 #include "options.h"
@@ -115,6 +118,85 @@ static void test_verify(void)
 	CHECK(verdict("xenoent-1", 0, "xenoent-1:9", &n) == CP_ANSWER_OK);
 	CHECK(cp_key_expected_errno("enoent", 6) == 0);
 	CHECK(cp_key_expected_errno("enoent-", 7) == ENOENT);
+}
+
+/* cp_expect_parse() of a copy of @text; @err gets its message. */
+static struct cp_expect *expect_text(const char *text, char *err,
+				     size_t err_size)
+{
+	err[0] = '\0';
+	return cp_expect_parse(strdup(text), strlen(text), "F", err, err_size);
+}
+
+/* The one-line error of @text starts with @msg. */
+static bool expect_bad(const char *text, const char *msg)
+{
+	struct cp_expect *e;
+	char err[256];
+
+	e = expect_text(text, err, sizeof(err));
+	cp_expect_free(e);
+	return !e && !strncmp(err, msg, strlen(msg));
+}
+
+static void test_expect(void)
+{
+	struct cp_expect *e;
+	const char *v;
+	char err[256];
+	size_t len;
+
+	e = expect_text("k1\tv1\nbin\t\\x00\\n\\xfF\nk\\tab\tx\\\\y\ne\t",
+			err, sizeof(err));
+	CHECK(e && cp_expect_count(e) == 4);
+	if (!e)
+		return;
+	CHECK(cp_expect_find(e, "k1", 2, &v, &len) && len == 2 &&
+	      !memcmp(v, "v1", 2));
+	CHECK(cp_expect_find(e, "bin", 3, &v, &len) && len == 3 &&
+	      !memcmp(v, "\0\n\xff", 3));
+	CHECK(cp_expect_find(e, "k\tab", 4, &v, &len) && len == 3 &&
+	      !memcmp(v, "x\\y", 3));
+	CHECK(cp_expect_find(e, "e", 1, &v, &len) && len == 0);
+	CHECK(!cp_expect_find(e, "k", 1, &v, &len));
+	CHECK(!cp_expect_find(e, "k1\t", 3, &v, &len));
+	CHECK(cp_expect_verify(e, "k1", 2, 0, "v1", 2) == CP_ANSWER_OK);
+	CHECK(cp_expect_verify(e, "k1", 2, 0, "v2", 2) == CP_ANSWER_WRONG);
+	CHECK(cp_expect_verify(e, "k1", 2, 0, "v1\n", 3) == CP_ANSWER_WRONG);
+	CHECK(cp_expect_verify(e, "k1", 2, 0, "v", 1) == CP_ANSWER_WRONG);
+	CHECK(cp_expect_verify(e, "bin", 3, 0, "\0\n\xff", 3) ==
+	      CP_ANSWER_OK);
+	CHECK(cp_expect_verify(e, "e", 1, 0, "", 0) == CP_ANSWER_OK);
+	CHECK(cp_expect_verify(e, "k1", 2, ENOENT, NULL, 0) ==
+	      CP_ANSWER_WRONG);
+	CHECK(cp_expect_verify(e, "k1", 2, EIO, NULL, 0) == CP_ANSWER_ERROR);
+	CHECK(cp_expect_verify(e, "k2", 2, ENOENT, NULL, 0) ==
+	      CP_ANSWER_EXPECTED_ERR);
+	CHECK(cp_expect_verify(e, "k2", 2, 0, "v1", 2) == CP_ANSWER_WRONG);
+	CHECK(cp_expect_verify(e, "k2", 2, ETIMEDOUT, NULL, 0) ==
+	      CP_ANSWER_ERROR);
+	/* the prefixes of the synthetic loader mean nothing here */
+	CHECK(cp_expect_verify(e, "eio-1", 5, EIO, NULL, 0) ==
+	      CP_ANSWER_ERROR);
+	cp_expect_free(e);
+
+	e = expect_text("", err, sizeof(err));
+	CHECK(e && cp_expect_count(e) == 0);
+	cp_expect_free(e);
+	e = expect_text("a\tb\n", err, sizeof(err));
+	CHECK(e && cp_expect_count(e) == 1);
+	cp_expect_free(e);
+	CHECK(expect_bad("a b\n", "F:1: no tab"));
+	CHECK(expect_bad("a\tb\n\nc\td\n", "F:2: an empty line"));
+	CHECK(expect_bad("a\tb\nc\td\na\te\n",
+			 "F:3: a key that came before"));
+	CHECK(expect_bad("\tb\n", "F:1: an empty key"));
+	CHECK(expect_bad("\\q\tb\n", "F:1: an unknown escape"));
+	CHECK(expect_bad("a\tb\\x4\n", "F:1: '\\x' needs two hex digits"));
+	CHECK(expect_bad("a\tb\\xg0\n", "F:1: '\\x' needs two hex digits"));
+	CHECK(expect_bad("a\tb\\", "F:1: a backslash ends it"));
+	e = cp_expect_load("/nonexistent/expect", err, sizeof(err));
+	CHECK(!e && strstr(err, "No such file"));
 }
 
 static void test_zipf(void)
@@ -231,6 +313,12 @@ static void test_options(void)
 	CHECK(parse(&o, "--seed 18446744073709551615") == 0 &&
 	      o.seed == UINT64_MAX);
 	CHECK(parse(&o, "--seed 18446744073709551616") == -1);
+	CHECK(parse(&o, "--expect db.tsv") == 0 &&
+	      !strcmp(o.expect_path, "db.tsv") && !o.expect);
+	CHECK(parse(&o, "-e db.tsv --mix enoent=5") == 0);
+	CHECK(parse(&o, "--expect db.tsv --mix eio=5") == -1);
+	CHECK(parse(&o, "--expect db.tsv --via noop") == -1);
+	CHECK(parse(&o, "--expect") == -1);
 	CHECK(parse(&o, "--help") == 1);
 }
 
@@ -240,6 +328,7 @@ int main(void)
 
 	test_hist();
 	test_verify();
+	test_expect();
 	test_zipf();
 	/* --help prints to stdout: silence it */
 	fflush(stdout);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cacheproxy-stress worker threads (see workers.h for the two shapes of
- * run). Every answer goes through cp_verify_answer(); the decider of a
- * burst group also compares the N that the members saw.
+ * run). Every answer goes through cp_verify_answer(), or with --expect
+ * through cp_expect_verify(); the decider of a burst group also compares
+ * the N that the members saw.
  */
 #include <errno.h>
 #include <limits.h>
@@ -19,6 +20,7 @@
 #include <linux/cacheproxy.h>
 
 #include "client.h"
+#include "expect.h"
 #include "verify.h"
 #include "workers.h"
 
@@ -113,14 +115,47 @@ static void mark_seen(struct cp_worker *w, enum cp_key_kind kind,
 		w->distinct++;
 }
 
+/*
+ * What @key should have answered, for the message of a wrong answer that
+ * was an error (@err) or a value.
+ */
+static void describe_expected(const struct cp_opts *o, const char *key,
+			      size_t key_len, int err, char *out,
+			      size_t out_size)
+{
+	int expected = cp_key_expected_errno(key, key_len);
+	const char *want;
+	size_t want_len;
+
+	if (!o->expect) {
+		snprintf(out, out_size, "%s",
+			 expected ? strerrorname_np(expected) :
+			 err ? "a value" : "KEY:N");
+	} else if (cp_expect_find(o->expect, key, key_len, &want, &want_len)) {
+		out[0] = '"';
+		quote(out + 1, out_size - 2, want, want_len);
+		strcat(out, "\"");
+	} else {
+		snprintf(out, out_size, "ENOENT (not in --expect FILE)");
+	}
+}
+
 /* Judge one answer and count it; *n gets N or 0. */
 static void judge(struct cp_worker *w, const char *key, size_t key_len,
 		  int err, const char *val, size_t val_len, uint64_t *n)
 {
 	char qkey[4 * CACHEPROXY_KEY_MAX + 8], qval[4 * VAL_SIZE + 8];
-	int expected;
+	char qwant[4 * VAL_SIZE + 8];
+	const struct cp_opts *o = w->run->opts;
+	enum cp_verdict v;
 
-	switch (cp_verify_answer(key, key_len, err, val, val_len, n)) {
+	*n = 0;
+	if (o->expect)
+		v = cp_expect_verify(o->expect, key, key_len, err, val,
+				     val_len);
+	else
+		v = cp_verify_answer(key, key_len, err, val, val_len, n);
+	switch (v) {
 	case CP_ANSWER_OK:
 		return;
 	case CP_ANSWER_EXPECTED_ERR:
@@ -129,18 +164,14 @@ static void judge(struct cp_worker *w, const char *key, size_t key_len,
 	case CP_ANSWER_WRONG:
 		w->wrong++;
 		quote(qkey, sizeof(qkey), key, key_len);
-		expected = cp_key_expected_errno(key, key_len);
+		describe_expected(o, key, key_len, err, qwant, sizeof(qwant));
 		if (err) {
 			report_problem(w->run, "wrong answer: key \"%s\": error %s, expected %s",
-				       qkey, strerrorname_np(err),
-				       expected ? strerrorname_np(expected) :
-						  "a value");
+				       qkey, strerrorname_np(err), qwant);
 		} else {
 			quote(qval, sizeof(qval), val, val_len);
 			report_problem(w->run, "wrong answer: key \"%s\": value \"%s\", expected %s",
-				       qkey, qval,
-				       expected ? strerrorname_np(expected) :
-						  "KEY:N");
+				       qkey, qval, qwant);
 		}
 		return;
 	case CP_ANSWER_ERROR:
@@ -572,7 +603,7 @@ int cp_run_start(struct cp_run *run, const struct cp_opts *opts,
 	/* --mix inval/flush make differing N legitimate: no check then */
 	run->same_n = dedup && cp_scenario_bursts(opts->scenario) &&
 		      opts->burst >= 2 && opts->mix.inval <= 0 &&
-		      opts->mix.flush <= 0;
+		      opts->mix.flush <= 0 && !opts->expect;
 	pthread_mutex_init(&run->log_lock, NULL);
 	pthread_mutex_init(&run->gate_lock, NULL);
 	pthread_cond_init(&run->gate_cond, NULL);
