@@ -4,23 +4,30 @@
 # cacheproxy-loaderd against the real module, in a guest (POSIX sh,
 # busybox): the SQLite backend answers GET (values, ENOENT cached, EFBIG,
 # bytes kept), many callers at once over 4 threads, SIGUSR1 and the status
-# file, SIGTERM answering what was read, ENOTCONN once no daemon is left,
-# a daemon killed holding a request (another answers it), --once, the
-# static backend, and the start-up failures (loader=synthetic, no module).
+# file, SIGTERM answering what was read, ENOTCONN once no daemon is left;
+# cacheproxy-stress judging every answer against the database's contents
+# (and failing on a planted wrong one); a daemon killed holding a request
+# (another answers it); --once, the static backend, and the start-up
+# failures (loader=synthetic, no module).
 #
-# The database is made on the host (the guest has no SQLite tool):
+# The database and its contents as cacheproxy-stress --expect reads them
+# are made on the host (the guest has no SQLite tool):
 #   sh userspace-tool/test-loaderd-guest.sh --make-db /tmp/loaderd.db
+#   sh userspace-tool/test-loaderd-guest.sh --make-expect /tmp/loaderd.db \
+#	/tmp/loaderd.expect
 #   flock /tmp/w/guest.lock scripts/vm-run --timeout 300 \
-#	--load 'loader=user' --add /tmp/loaderd.db \
+#	--load 'loader=user' --add /tmp/loaderd.db --add /tmp/loaderd.expect \
 #	--add userspace-tool/test-loaderd-guest.sh -- \
-#	sh /opt/cacheproxy/add/test-loaderd-guest.sh /opt/cacheproxy/add/loaderd.db
+#	sh /opt/cacheproxy/add/test-loaderd-guest.sh \
+#	/opt/cacheproxy/add/loaderd.db /opt/cacheproxy/add/loaderd.expect
 # The module must be loaded with loader=user; the script reloads it
 # (loader=synthetic, then none) and leaves it loaded with loader=user.
 #
 # Every check is one line, "ok   loaderd: ..." or "FAIL loaderd: ...";
 # the last line sums them. Exit status: 0 all passed, 1 a check failed.
+set -u
 
-if [ "$1" = --make-db ]; then
+if [ "${1:-}" = --make-db ]; then
 	db=${2:?usage: $0 --make-db FILE}
 	rm -f "$db"
 	python3 - "$db" <<'EOT'
@@ -30,7 +37,7 @@ c.execute("CREATE TABLE kv(key TEXT PRIMARY KEY, value BLOB)")
 c.execute("INSERT INTO kv VALUES('k1', 'v1')")
 c.execute("INSERT INTO kv VALUES('bin', x'000aff')")
 c.execute("INSERT INTO kv VALUES('nullv', NULL)")
-c.execute("INSERT INTO kv VALUES('big', zeroblob(277))")
+c.execute("INSERT INTO kv VALUES('big', zeroblob(4097))")
 c.execute("INSERT INTO kv VALUES('hot', 'hotval')")
 c.executemany("INSERT INTO kv VALUES(?, ?)",
 	      [("key-%d" % i, "val-%d" % i) for i in range(200)])
@@ -39,7 +46,31 @@ EOT
 	exit $?
 fi
 
-db=${1:?usage: $0 DB (or --make-db FILE on the host)}
+# The rows of DB's kv table with a value, as cacheproxy-stress --expect
+# reads them: KEY, a tab, VALUE, a line each; a backslash, a tab, a
+# newline and the bytes that do not print escaped (\\, \t, \n, \xHH).
+if [ "${1:-}" = --make-expect ]; then
+	db=${2:?usage: $0 --make-expect DB FILE}
+	expect=${3:?usage: $0 --make-expect DB FILE}
+	python3 - "$db" "$expect" <<'EOT'
+import sqlite3, sys
+ESC = {0x5c: "\\\\", 0x09: "\\t", 0x0a: "\\n"}
+def esc(b):
+	if isinstance(b, str):
+		b = b.encode()
+	return "".join(ESC.get(c, chr(c) if 0x20 <= c < 0x7f else "\\x%02x" % c)
+		       for c in b)
+c = sqlite3.connect(sys.argv[1])
+with open(sys.argv[2], "w") as f:
+	for k, v in c.execute("SELECT key, value FROM kv "
+			      "WHERE value IS NOT NULL ORDER BY key"):
+		f.write(esc(k) + "\t" + esc(v) + "\n")
+EOT
+	exit $?
+fi
+
+db=${1:?usage: $0 DB EXPECT (or --make-db DB, --make-expect DB EXPECT on the host)}
+expect=${2:?usage: $0 DB EXPECT}
 tmp=/tmp/loaderd-guest
 rm -rf $tmp
 mkdir -p $tmp
@@ -63,10 +94,11 @@ stat()
 	cacheproxy stats | sed -n "s/^$1 //p"
 }
 
-# counter NAME: a counter of the daemon's status file.
+# counter NAME [STATUS]: a counter of the daemon's status file (default
+# $tmp/status).
 counter()
 {
-	sed -n "s/^$1 //p" $tmp/status
+	sed -n "s/^$1 //p" "${2:-$tmp/status}"
 }
 
 # lookup KEY: the value and a newline, through /proc (cacheproxy get
@@ -119,6 +151,25 @@ queued()
 	[ "$(stat inflight)" -ge 1 ] 2>/dev/null
 }
 
+# serve STATUS ARGS...: cacheproxy-loaderd --status STATUS ARGS in the
+# background, its standard error to STATUS.err, $pid its process ID; waits
+# (wait_file) until it serves.
+serve()
+{
+	sfile=$1
+	shift
+	cacheproxy-loaderd --status "$sfile" "$@" 2>"$sfile.err" &
+	pid=$!
+	wait_file "$sfile"
+}
+
+# hit KEY VALUE: a lookup of KEY answers VALUE, from the cache (no load).
+hit()
+{
+	loads=$(stat loads_started)
+	[ "$(lookup "$1")" = "$2" ] && [ "$(stat loads_started)" = "$loads" ]
+}
+
 # 1. SQLite, 4 threads.
 cacheproxy-loaderd --threads 4 --status $tmp/status "sqlite:$db" \
 	2>$tmp/daemon.err &
@@ -128,8 +179,7 @@ result $? "sqlite: the daemon attached (status file written)"
 
 [ "$(cacheproxy get k1)" = v1 ]
 result $? "sqlite: get k1 = v1"
-loads=$(stat loads_started)
-[ "$(cacheproxy get k1)" = v1 ] && [ "$(stat loads_started)" = "$loads" ]
+hit k1 v1
 result $? "sqlite: get k1 again: a hit, no load"
 
 cacheproxy get none 2>$tmp/err
@@ -147,8 +197,8 @@ result $? "sqlite: a NULL value: ENOENT"
 # The daemon answers EFBIG; the module may hand its callers EIO instead.
 cacheproxy get big 2>$tmp/err
 [ $? = 1 ] && grep -q -e 'File too large' -e 'Input/output error' $tmp/err
-result $? "sqlite: a value of 277 bytes: EFBIG or EIO ($(cat $tmp/err))"
-grep -q 'get big: a value of 277 bytes' $tmp/daemon.err
+result $? "sqlite: a value of 4097 bytes: EFBIG or EIO ($(cat $tmp/err))"
+grep -q 'get big: a value of 4097 bytes' $tmp/daemon.err
 result $? "sqlite: EFBIG logged by the daemon"
 
 [ "$(lookup bin | hex)" = 000aff0a ]
@@ -215,7 +265,40 @@ cacheproxy get key-new 2>$tmp/err
 [ $? = 1 ] && grep -q 'Transport endpoint is not connected' $tmp/err
 result $? "no daemon left: ENOTCONN"
 
-# 2. SIGTERM while a request is being served (a 2 s "database").
+# 2. cacheproxy-stress judges every answer against the database's contents
+# (EXPECT, written from DB on the host), not the synthetic K:N: 8 threads
+# in one-key bursts of 2 (4 groups, each through its own quarter of
+# key-0..key-247, about twice; key-200 on are not in the database:
+# ENOENT), the cache flushed first, through a daemon of 4 threads. Then
+# the verifier must fail: EXPECT with key-7's value changed and key-9 left
+# out.
+serve $tmp/status6 --threads 4 "sqlite:$db"
+cacheproxy-stress --expect "$expect" --flush --scenario multikey \
+	--threads 8 --burst 2 --keys 248 --ops 1000 >$tmp/stress.out 2>&1
+st=$?
+[ $st = 0 ] && grep -q '^wrong answers 0' $tmp/stress.out &&
+	grep -q '^expected errs.*ENOENT' $tmp/stress.out
+result $? "stress --expect: 1000 lookups through the daemon, each the database's value or ENOENT (exit $st; $(grep -e '^wrong answers' -e '^expected errs' -e '^loads/key' $tmp/stress.out | tr -s ' \n' ' '))"
+[ $st = 0 ] || sed 's/^/    /' $tmp/stress.out
+awk -F '\t' -v OFS='\t' '$1 == "key-7" { $2 = $2 "x" } $1 != "key-9"' \
+	"$expect" >$tmp/planted
+cacheproxy-stress --expect $tmp/planted --scenario multikey --threads 8 \
+	--burst 2 --keys 248 --ops 1000 >$tmp/planted.out 2>&1
+st=$?
+[ $st = 1 ] && ! grep -q '^wrong answers 0' $tmp/planted.out &&
+	grep -q 'wrong answer: key "key-7": value "val-7", expected "val-7x"' \
+		$tmp/planted.out &&
+	grep -q 'wrong answer: key "key-9": value "val-9", expected ENOENT' \
+		$tmp/planted.out
+result $? "stress --expect, key-7 changed and key-9 left out of the file: both caught, exit 1 (exit $st; $(grep '^wrong answers' $tmp/planted.out))"
+[ $st = 1 ] || sed 's/^/    /' $tmp/planted.out
+kill -TERM $pid
+wait $pid
+st=$?
+[ $st = 0 ] && [ ! -s $tmp/status6.err ]
+result $? "stress --expect: the daemon stops, exit $st, nothing logged"
+
+# 3. SIGTERM while a request is being served (a 2 s "database").
 cacheproxy-loaderd --delay-us 2000000 --status $tmp/status2 \
 	'static:slow=done' 2>$tmp/daemon2.err &
 pid=$!
@@ -232,7 +315,7 @@ wait $getter
 [ $st = 0 ] && [ "$(cat $tmp/slow)" = "done" ]
 result $? "SIGTERM while serving: the request read is answered, exit 0"
 
-# 3. A daemon killed holding a request: another one answers it.
+# 4. A daemon killed holding a request: another one answers it.
 cacheproxy-loaderd --delay-us 3000000 --status $tmp/status4 'static:x=fromA' \
 	2>/dev/null &
 pida=$!
@@ -253,7 +336,7 @@ kill -TERM $pidb
 wait $pidb
 result $? "the other daemon: SIGTERM, exit 0"
 
-# 4. --once and the static backend's escapes.
+# 5. --once and the static backend's escapes.
 cacheproxy-loaderd --once --status $tmp/status3 'static:esc=a\x00b\,c' \
 	2>$tmp/daemon3.err &
 pid=$!
@@ -263,7 +346,7 @@ result $? "static: escaped bytes"
 wait $pid
 result $? "--once: exit 0 after one request"
 
-# 5. Start-up failures.
+# 6. Start-up failures.
 rmmod cacheproxy && insmod "$CACHEPROXY_KO" loader=synthetic
 cacheproxy-loaderd 'static:a=1' 2>$tmp/err
 [ $? = 1 ] && grep -q 'loader=synthetic' $tmp/err
