@@ -7,8 +7,9 @@
 # file, SIGTERM answering what was read, ENOTCONN once no daemon is left;
 # cacheproxy-stress judging every answer against the database's contents
 # (and failing on a planted wrong one); a daemon killed holding a request
-# (another answers it); --once, the static backend, and the start-up
-# failures (loader=synthetic, no module).
+# (another answers it), a lone daemon killed holding one and a new one
+# started; --once, the static backend, and the start-up failures
+# (loader=synthetic, no module).
 #
 # The database and its contents as cacheproxy-stress --expect reads them
 # are made on the host (the guest has no SQLite tool):
@@ -336,7 +337,36 @@ kill -TERM $pidb
 wait $pidb
 result $? "the other daemon: SIGTERM, exit 0"
 
-# 5. --once and the static backend's escapes.
+# 5. A lone daemon killed with -9 mid-load (a 3 s "database"), then a new
+# one started: the waiting caller gets ENOTCONN at once (no daemon is left
+# to take its request back), nothing is cached or left queued, and the
+# lookup tried again is the new daemon's, with the database's value.
+cacheproxy flush
+serve $tmp/status7 --delay-us 3000000 "sqlite:$db"
+pida=$pid
+cacheproxy get key-42 >$tmp/r42 2>&1 &
+getter=$!
+until_ok queued && until_ok has_read $pida $tmp/status7
+result $? "restart: the daemon read the request before it is killed"
+kill -KILL $pida
+wait $pida 2>/dev/null
+wait $getter
+st=$?
+[ $st = 1 ] && grep -q 'Transport endpoint is not connected' $tmp/r42
+result $? "restart: its caller gets ENOTCONN (exit $st: $(cat $tmp/r42))"
+[ "$(stat inflight)" = 0 ]
+result $? "restart: no load left in flight (inflight $(stat inflight))"
+serve $tmp/status8 "sqlite:$db"
+[ "$(cacheproxy get key-42 2>&1)" = val-42 ]
+result $? "restart: a new daemon; key-42 asked again: val-42"
+kill -TERM $pid
+wait $pid
+st=$?
+[ $st = 0 ] && [ "$(counter values $tmp/status8)" = 1 ] &&
+	[ "$(stat inflight)" = 0 ]
+result $? "restart: the new daemon answered it, exit $st ($(tr '\n' ' ' <$tmp/status8))"
+
+# 6. --once and the static backend's escapes.
 cacheproxy-loaderd --once --status $tmp/status3 'static:esc=a\x00b\,c' \
 	2>$tmp/daemon3.err &
 pid=$!
@@ -346,7 +376,7 @@ result $? "static: escaped bytes"
 wait $pid
 result $? "--once: exit 0 after one request"
 
-# 6. Start-up failures.
+# 7. Start-up failures.
 rmmod cacheproxy && insmod "$CACHEPROXY_KO" loader=synthetic
 cacheproxy-loaderd 'static:a=1' 2>$tmp/err
 [ $? = 1 ] && grep -q 'loader=synthetic' $tmp/err
