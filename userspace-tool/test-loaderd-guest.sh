@@ -8,16 +8,20 @@
 # cacheproxy-stress judging every answer against the database's contents
 # (and failing on a planted wrong one); a daemon killed holding a request
 # (another answers it), a lone daemon killed holding one and a new one
-# started; --once, the static backend, and the start-up failures
-# (loader=synthetic, no module).
+# started; a redis-server on a unix socket in the guest and its change
+# feed (SET and DEL seen by the next lookups, the delay measured); --once,
+# the static backend, and the start-up failures (loader=synthetic, no
+# module).
 #
 # The database and its contents as cacheproxy-stress --expect reads them
-# are made on the host (the guest has no SQLite tool):
+# are made on the host (the guest has no SQLite tool); redis-server and
+# redis-cli come from the host too, with their shared libraries:
 #   sh userspace-tool/test-loaderd-guest.sh --make-db /tmp/loaderd.db
 #   sh userspace-tool/test-loaderd-guest.sh --make-expect /tmp/loaderd.db \
 #	/tmp/loaderd.expect
 #   flock /tmp/w/guest.lock scripts/vm-run --timeout 300 \
 #	--load 'loader=user' --add /tmp/loaderd.db --add /tmp/loaderd.expect \
+#	--add-prog /usr/bin/redis-server --add-prog /usr/bin/redis-cli \
 #	--add userspace-tool/test-loaderd-guest.sh -- \
 #	sh /opt/cacheproxy/add/test-loaderd-guest.sh \
 #	/opt/cacheproxy/add/loaderd.db /opt/cacheproxy/add/loaderd.expect
@@ -169,6 +173,20 @@ hit()
 {
 	loads=$(stat loads_started)
 	[ "$(lookup "$1")" = "$2" ] && [ "$(stat loads_started)" = "$loads" ]
+}
+
+# missing KEY: a lookup of KEY fails with ENOENT.
+missing()
+{
+	cacheproxy get "$1" 2>&1 >/dev/null | grep -q 'No such file or directory'
+}
+
+# now_ms: milliseconds since boot, in the 10 ms steps of /proc/uptime.
+now_ms()
+{
+	read -r up _ </proc/uptime
+	cs=${up#*.}
+	echo $((${up%.*} * 1000 + (1$cs - 100) * 10))
 }
 
 # 1. SQLite, 4 threads.
@@ -366,7 +384,66 @@ st=$?
 	[ "$(stat inflight)" = 0 ]
 result $? "restart: the new daemon answered it, exit $st ($(tr '\n' ' ' <$tmp/status8))"
 
-# 6. --once and the static backend's escapes.
+# 6. Redis: a redis-server in the guest on a unix socket (no persistence),
+# the daemon following its keyspace notifications (--invalidate-redis).
+# The daemon subscribes and flushes the cache before it writes its status
+# file. A change in redis must reach the next lookups: SET within 5 s (the
+# delay from redis-cli SET returning to a lookup answering the new value
+# is printed), then DEL.
+rsock=$tmp/redis.sock
+rcli()
+{
+	redis-cli -s $rsock "$@"
+}
+redis_up()
+{
+	[ "$(rcli ping 2>/dev/null)" = PONG ]
+}
+if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+	redis-server --port 0 --unixsocket $rsock --save '' --appendonly no \
+		--notify-keyspace-events KA --dir $tmp >$tmp/redis.log 2>&1 &
+	rpid=$!
+	until_ok redis_up
+	result $? "redis: redis-server answers on $rsock"
+else
+	rpid=
+	result 1 "redis: redis-server and redis-cli in the guest (vm-run --add-prog)"
+fi
+rcli SET r1 one >/dev/null 2>&1
+serve $tmp/status9 --threads 2 --invalidate-redis "redis:unix:$rsock"
+result $? "redis: the daemon attached and subscribed"
+[ "$(cacheproxy get r1 2>&1)" = one ]
+result $? "redis: get r1 = one, redis' value"
+hit r1 one
+result $? "redis: r1 again: a hit, no load"
+missing r-none
+result $? "redis: a key redis lacks: ENOENT"
+inval=$(stat invalidations)
+rcli SET r1 two >/dev/null
+t0=$(now_ms)
+new=$(lookup r1 2>&1)
+while [ "$new" != two ] && [ $(($(now_ms) - t0)) -lt 5000 ]; do
+	new=$(lookup r1 2>&1)
+done
+t1=$(now_ms)
+echo "# redis change feed: SET to new value in $((t1 - t0)) ms"
+[ "$new" = two ]
+result $? "redis: SET r1 two: a lookup answers two within 5 s ($((t1 - t0)) ms; invalidations +$(($(stat invalidations) - inval)))"
+rcli DEL r1 >/dev/null
+until_ok missing r1
+result $? "redis: DEL r1: a lookup fails with ENOENT"
+kill -TERM $pid
+wait $pid
+st=$?
+[ $st = 0 ] && [ ! -s $tmp/status9.err ]
+result $? "redis: the daemon stops, exit $st, nothing logged ($(tr '\n' ' ' <$tmp/status9))"
+[ -s $tmp/status9.err ] && sed 's/^/    /' $tmp/status9.err
+if [ -n "$rpid" ]; then
+	kill -TERM $rpid
+	wait $rpid
+fi
+
+# 7. --once and the static backend's escapes.
 cacheproxy-loaderd --once --status $tmp/status3 'static:esc=a\x00b\,c' \
 	2>$tmp/daemon3.err &
 pid=$!
@@ -376,7 +453,7 @@ result $? "static: escaped bytes"
 wait $pid
 result $? "--once: exit 0 after one request"
 
-# 7. Start-up failures.
+# 8. Start-up failures.
 rmmod cacheproxy && insmod "$CACHEPROXY_KO" loader=synthetic
 cacheproxy-loaderd 'static:a=1' 2>$tmp/err
 [ $? = 1 ] && grep -q 'loader=synthetic' $tmp/err
