@@ -267,6 +267,54 @@ static void capacity_eviction(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, again, last);
 }
 
+#define BYTES_BUDGET	8192
+#define BYTES_KEYS	160
+/* A key "bytes-NNN" and its value "bytes-NNN:N" fit the 128-byte class. */
+#define BYTES_ENTRY	128
+
+/*
+ * The byte budget is held like the entry count: entries far below the
+ * count capacity, each counted at its slab object size, are evicted so
+ * that the bytes never exceed capacity_bytes.
+ */
+static void capacity_bytes_eviction(struct kunit *test)
+{
+	struct cacheproxy_config cfg;
+	struct cacheproxy_cache *cache;
+	struct cacheproxy_stats st;
+	u64 last = 0, again;
+	char key[16];
+	unsigned int i;
+
+	cacheproxy_kunit_config(test, &cfg);
+	cfg.capacity = 4 * BYTES_KEYS;
+	cfg.capacity_bytes = BYTES_BUDGET;
+	cache = cacheproxy_kunit_cache(test, &cfg);
+
+	for (i = 0; i < BYTES_KEYS; i++) {
+		snprintf(key, sizeof(key), "bytes-%03u", i);
+		KUNIT_ASSERT_EQ(test, cacheproxy_kunit_get(test, cache, key, &last),
+				0);
+		KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_quiesce(cache, &st));
+		KUNIT_ASSERT_LE_MSG(test, st.bytes, BYTES_BUDGET,
+				    "after %u keys", i + 1);
+		KUNIT_ASSERT_EQ_MSG(test, st.bytes, st.entries * BYTES_ENTRY,
+				    "after %u keys", i + 1);
+	}
+	KUNIT_EXPECT_EQ(test, st.loads_ok, BYTES_KEYS);
+	KUNIT_EXPECT_EQ(test, st.entries + st.evictions, BYTES_KEYS);
+	KUNIT_EXPECT_GE(test, st.evictions,
+			BYTES_KEYS - BYTES_BUDGET / BYTES_ENTRY);
+	KUNIT_ASSERT_EQ(test, cacheproxy_kunit_get(test, cache, key, &again), 0);
+	KUNIT_EXPECT_EQ(test, again, last);
+
+	/* A flush gives every byte back. */
+	cacheproxy_flush(cache);
+	KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_quiesce(cache, &st));
+	KUNIT_EXPECT_EQ(test, st.entries, 0);
+	KUNIT_EXPECT_EQ(test, st.bytes, 0);
+}
+
 static void invalidate_one(struct kunit *test)
 {
 	struct cacheproxy_config cfg;
@@ -358,7 +406,7 @@ static void stats_reset(struct kunit *test)
 static int lookup_raw(struct cacheproxy_cache *cache, const char *key,
 		      size_t key_len)
 {
-	char val[CACHEPROXY_KUNIT_VAL_SIZE];
+	char val[CACHEPROXY_KUNIT_SYNTH_VAL_SIZE];
 	size_t len = 0;
 
 	return cacheproxy_lookup(cache, key, key_len, val, sizeof(val), &len);
@@ -394,7 +442,7 @@ static void bad_keys(struct kunit *test)
 
 static void value_buffer_too_small(struct kunit *test)
 {
-	char val[CACHEPROXY_KUNIT_VAL_SIZE];
+	char val[CACHEPROXY_KUNIT_SYNTH_VAL_SIZE];
 	struct cacheproxy_config cfg;
 	struct cacheproxy_cache *cache;
 	struct cacheproxy_stats st;
@@ -442,6 +490,7 @@ static struct kunit_case cacheproxy_cache_cases[] = {
 			 cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(eio_not_cached, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(capacity_eviction, cacheproxy_kunit_strategies),
+	KUNIT_CASE_PARAM(capacity_bytes_eviction, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(invalidate_one, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(flush_all, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(stats_reset, cacheproxy_kunit_strategies),

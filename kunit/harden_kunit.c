@@ -333,7 +333,7 @@ static void shutdown_answers_waiters(struct kunit *test)
 	struct cacheproxy_config cfg;
 	struct cacheproxy_cache *cache;
 	struct cacheproxy_stats st;
-	char val[CACHEPROXY_KUNIT_VAL_SIZE];
+	char val[CACHEPROXY_KUNIT_SYNTH_VAL_SIZE];
 	struct lone_waiter *w;
 	size_t len;
 	u64 seq;
@@ -409,7 +409,7 @@ static void entries_dump_escaped(struct kunit *test)
 	struct cacheproxy_cache *cache;
 	struct seq_file *m;
 	unsigned long i, n;
-	char val[CACHEPROXY_KUNIT_VAL_SIZE];
+	char val[CACHEPROXY_KUNIT_SYNTH_VAL_SIZE];
 	size_t len;
 
 	cacheproxy_kunit_config(test, &cfg);

@@ -52,6 +52,7 @@ void cacheproxy_kunit_config(struct kunit *test,
 	*cfg = (struct cacheproxy_config) {
 		.strategy = *strategy,
 		.capacity = 64,
+		.capacity_bytes = 1UL << 20,
 		.ttl_ms = 10000,
 		.neg_ttl_ms = 5000,
 		.load_delay_us = 10,
@@ -112,7 +113,7 @@ bool cacheproxy_kunit_parse_value(const char *key, const char *val,
 int cacheproxy_kunit_get(struct kunit *test, struct cacheproxy_cache *cache,
 			 const char *key, u64 *seq)
 {
-	char val[CACHEPROXY_KUNIT_VAL_SIZE];
+	char val[CACHEPROXY_KUNIT_SYNTH_VAL_SIZE];
 	size_t len = 0;
 	bool ok;
 	int ret;

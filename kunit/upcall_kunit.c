@@ -6,7 +6,8 @@
  * is shared, but each strategy's done callback receives what it answers.
  *
  * Covered: a request carries its id and key; a value (NUL and newline
- * included) reaches the caller and is cached; ENOENT is negative-cached,
+ * included, up to CACHEPROXY_VALUE_MAX bytes, a long one handed to the
+ * caller by reference) reaches the caller and is cached; ENOENT is negative-cached,
  * other errnos are not; malformed answers are refused and change nothing;
  * no daemon: ENOTCONN at once; no answer: ETIMEDOUT, and a late answer is
  * refused; a daemon that detaches gives its requests to another, or, when
@@ -21,6 +22,7 @@
 #include <linux/string.h>
 
 #include "cache.h"
+#include "entry.h"
 #include "helpers.h"
 #include "params.h"
 #include "upcall.h"
@@ -187,6 +189,61 @@ static void upcall_value(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.hits, 1);
 	KUNIT_EXPECT_EQ(test, st.loads_started, 1);
 	KUNIT_EXPECT_EQ(test, st.loads_ok, 1);
+}
+
+/*
+ * The longest value, every byte value in it, reaches the caller, and a hit
+ * on it comes back by reference when it does not fit the caller's buffer
+ * (or -ENOSPC with its length when the caller takes no reference).
+ */
+static void upcall_long_value(struct kunit *test)
+{
+	struct cacheproxy_cache *cache = user_cache(test, 10000);
+	struct cacheproxy_upcall *up = cacheproxy_cache_upcall(cache);
+	struct fake_daemon *fd = fake_attach(test, up);
+	struct cacheproxy_value v = { .by_ref = true };
+	struct cacheproxy_kunit_burst *b;
+	struct cacheproxy_stats st;
+	char small[64], *val;
+	size_t len, i;
+
+	val = kunit_kzalloc(test, CACHEPROXY_VALUE_MAX, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, val);
+	for (i = 0; i < CACHEPROXY_VALUE_MAX; i++)
+		val[i] = i * 7;
+	b = lookup_in_thread(test, cache, "long", 1);
+	KUNIT_ASSERT_EQ(test, fake_take(test, fd, 1, &len), 1);
+	KUNIT_ASSERT_EQ(test, cacheproxy_upcall_answer(up, &fd->d,
+						       fake_req(fd, 0)->id, 0,
+						       val, CACHEPROXY_VALUE_MAX),
+			0);
+	KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_burst_join(b));
+	KUNIT_ASSERT_EQ(test, b->workers[0].ret, 0);
+	KUNIT_ASSERT_EQ(test, b->workers[0].val_len, CACHEPROXY_VALUE_MAX);
+	KUNIT_EXPECT_EQ(test, memcmp(b->workers[0].val, val,
+				     CACHEPROXY_VALUE_MAX), 0);
+
+	v.buf = small;
+	v.size = sizeof(small);
+	KUNIT_ASSERT_EQ(test, cacheproxy_lookup_value(cache, "long", 4, &v), 0);
+	KUNIT_ASSERT_NOT_NULL(test, v.entry);
+	KUNIT_ASSERT_EQ(test, v.len, CACHEPROXY_VALUE_MAX);
+	KUNIT_EXPECT_EQ(test, memcmp(cacheproxy_value_data(&v), val,
+				     CACHEPROXY_VALUE_MAX), 0);
+	cacheproxy_value_release(&v);
+	KUNIT_EXPECT_NULL(test, v.entry);
+
+	len = 0;
+	KUNIT_EXPECT_EQ(test, cacheproxy_lookup(cache, "long", 4, small,
+						sizeof(small), &len), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, len, CACHEPROXY_VALUE_MAX);
+
+	KUNIT_ASSERT_TRUE(test, cacheproxy_kunit_quiesce(cache, &st));
+	KUNIT_EXPECT_EQ(test, st.loads_started, 1);
+	KUNIT_EXPECT_EQ(test, st.hits, 2);
+	KUNIT_EXPECT_EQ(test, st.entries, 1);
+	KUNIT_EXPECT_GT(test, st.bytes, CACHEPROXY_VALUE_MAX);
+	KUNIT_EXPECT_LE(test, st.bytes, 2 * CACHEPROXY_VALUE_MAX);
 }
 
 /* Answers with @status to a lookup of @key; returns the lookup's result. */
@@ -497,6 +554,7 @@ static void upcall_burst(struct kunit *test)
 
 static struct kunit_case cacheproxy_upcall_cases[] = {
 	KUNIT_CASE_PARAM(upcall_value, cacheproxy_kunit_strategies),
+	KUNIT_CASE_PARAM(upcall_long_value, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(upcall_errors, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(upcall_malformed, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(upcall_no_daemon, cacheproxy_kunit_strategies),

@@ -85,6 +85,8 @@
 #define BENCH_ROUNDS_MAX	1000000U
 #define BENCH_BURSTS_MAX	1000000000ULL
 #define BENCH_CAPACITY_MAX	1048576U
+/* The synthetic loader's longest value, "KEY:N" with N a u64. */
+#define BENCH_VALUE_MAX		(CACHEPROXY_KEY_MAX + 1 + 20)
 
 enum bench_scenario {
 	BENCH_SINGLEKEY,
@@ -373,7 +375,7 @@ static u64 bench_one(struct bench_worker *w, unsigned int idx)
 {
 	struct bench_run *b = w->run;
 	const struct bench_key *k = &b->keys[idx];
-	char val[CACHEPROXY_VALUE_MAX];
+	char val[BENCH_VALUE_MAX];
 	size_t len = 0;
 	u64 n = 0;
 	int ret;
@@ -588,6 +590,8 @@ static int bench_setup(struct bench_run *b)
 		struct cacheproxy_config cfg = {
 			.strategy = p->strategy,
 			.capacity = bench_capacity(p),
+			/* Never the binding bound: entries are short. */
+			.capacity_bytes = 1UL << 30,
 			.ttl_ms = 0,
 			.neg_ttl_ms = 1000,
 			.load_delay_us = p->load_delay_us,

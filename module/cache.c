@@ -19,9 +19,12 @@
 #include <linux/timekeeping.h>
 #include <kunit/visibility.h>
 
+#include "entry.h"
 #include "strategy.h"
 
 #define CACHEPROXY_CAPACITY_MAX		1048576U
+#define CACHEPROXY_CAPACITY_BYTES_MIN	8192UL
+#define CACHEPROXY_CAPACITY_BYTES_MAX	(1UL << 40)
 #define CACHEPROXY_LOAD_DELAY_US_MAX	10000000U
 #define CACHEPROXY_SLOW_LOAD_MS_MAX	600000U
 #define CACHEPROXY_MAX_ACTIVE_MAX	WQ_MAX_ACTIVE
@@ -49,6 +52,15 @@ static int config_check(const struct cacheproxy_config *cfg)
 	if (!cfg->capacity || cfg->capacity > CACHEPROXY_CAPACITY_MAX) {
 		pr_err("capacity=%u out of range (1..%u)\n", cfg->capacity,
 		       CACHEPROXY_CAPACITY_MAX);
+		return -EINVAL;
+	}
+	/* The least budget holds the largest entry (one per shard: see shard). */
+	static_assert(CACHEPROXY_CAPACITY_BYTES_MIN >= CACHEPROXY_ENTRY_BYTES_MAX);
+	if (cfg->capacity_bytes < CACHEPROXY_CAPACITY_BYTES_MIN ||
+	    cfg->capacity_bytes > CACHEPROXY_CAPACITY_BYTES_MAX) {
+		pr_err("capacity_bytes=%lu out of range (%lu..%lu)\n",
+		       cfg->capacity_bytes, CACHEPROXY_CAPACITY_BYTES_MIN,
+		       CACHEPROXY_CAPACITY_BYTES_MAX);
 		return -EINVAL;
 	}
 	if (cfg->load_delay_us > CACHEPROXY_LOAD_DELAY_US_MAX) {
@@ -224,39 +236,59 @@ static int key_check(struct cacheproxy_cache *cache, const char *key,
 }
 
 /**
- * cacheproxy_lookup - look a key up, loading it on a miss
+ * cacheproxy_lookup_value - look a key up, loading it on a miss
  * @cache:	the cache
  * @key:	the key, not NUL-terminated
  * @key_len:	its length
- * @val:	buffer for the value
- * @val_size:	its size
- * @val_len:	out: the value's length
+ * @v:		where the value goes: copied to v->buf when it fits, else
+ *		handed over by a reference in v->entry if v->by_ref (the
+ *		caller then releases it, cacheproxy_value_release()); v->len
+ *		is its length
  *
  * May sleep, interruptibly and freezably (cacheproxy_flight_wait()).
- * Return: 0; -ENOSPC when @val_size is too small (*@val_len is set);
- * -EINVAL for an empty key or one with NUL or newline; -ENAMETOOLONG for a
- * key longer than CACHEPROXY_KEY_MAX; -ENOENT or -EIO from the loader;
- * -ESHUTDOWN once the cache is being destroyed; -EAGAIN when a load would
- * be needed but max_inflight flights are alive; -ERESTARTSYS when a signal
- * came while waiting; -ENOMEM; with loader=user also -ENOTCONN (no daemon
- * attached) and -ETIMEDOUT (none answered in time), a daemon's own error
- * being -EIO. Invalid keys are not counted as lookups.
+ * Return: 0; -ENOSPC when the value does not fit in v->buf and v->by_ref
+ * is false (v->len is set); -EINVAL for an empty key or one with NUL or
+ * newline; -ENAMETOOLONG for a key longer than CACHEPROXY_KEY_MAX; -ENOENT
+ * or -EIO from the loader; -ESHUTDOWN once the cache is being destroyed;
+ * -EAGAIN when a load would be needed but max_inflight flights are alive;
+ * -ERESTARTSYS when a signal came while waiting; -ENOMEM; with loader=user
+ * also -ENOTCONN (no daemon attached) and -ETIMEDOUT (none answered in
+ * time), a daemon's own error being -EIO. Invalid keys are not counted as
+ * lookups.
  */
-int cacheproxy_lookup(struct cacheproxy_cache *cache, const char *key,
-		      size_t key_len, char *val, size_t val_size,
-		      size_t *val_len)
+int cacheproxy_lookup_value(struct cacheproxy_cache *cache, const char *key,
+			    size_t key_len, struct cacheproxy_value *v)
 {
 	struct cacheproxy_key_ref k;
 	u64 start;
 	int ret;
 
+	v->entry = NULL;
 	ret = key_check(cache, key, key_len, &k);
 	if (ret)
 		return ret;
 
 	start = ktime_get_ns();
-	ret = cache->ops->lookup(cache, &k, val, val_size, val_len);
+	ret = cache->ops->lookup(cache, &k, v);
 	cacheproxy_counters_lat(&cache->counters, ktime_get_ns() - start);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_lookup_value);
+
+/*
+ * cacheproxy_lookup_value() into @val of @val_size bytes, nothing by
+ * reference: -ENOSPC (with *@val_len set) when the value is longer.
+ */
+int cacheproxy_lookup(struct cacheproxy_cache *cache, const char *key,
+		      size_t key_len, char *val, size_t val_size,
+		      size_t *val_len)
+{
+	struct cacheproxy_value v = { .buf = val, .size = val_size };
+	int ret;
+
+	ret = cacheproxy_lookup_value(cache, key, key_len, &v);
+	if (!ret || ret == -ENOSPC)
+		*val_len = v.len;
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_lookup);

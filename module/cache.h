@@ -17,6 +17,7 @@
 struct cacheproxy_cache;
 struct cacheproxy_stats;
 struct cacheproxy_upcall;
+struct cacheproxy_value;
 struct seq_file;
 
 /* Where loads come from: made up in the kernel, or from daemons. */
@@ -29,6 +30,8 @@ enum cacheproxy_loader_kind {
  * struct cacheproxy_config - how to build a cache
  * @strategy:		which of the four implementations
  * @capacity:		most entries cached at once (>= 1)
+ * @capacity_bytes:	most memory the cached entries hold at once, each
+ *			counted as cacheproxy_entry_bytes() says
  * @ttl_ms:		lifetime of a value; 0 means no expiry
  * @neg_ttl_ms:		lifetime of a cached ENOENT; 0 means not cached
  * @load_delay_us:	time one load takes
@@ -43,6 +46,7 @@ enum cacheproxy_loader_kind {
 struct cacheproxy_config {
 	enum cacheproxy_strategy strategy;
 	unsigned int capacity;
+	unsigned long capacity_bytes;
 	unsigned int ttl_ms;
 	unsigned int neg_ttl_ms;
 	unsigned int load_delay_us;
@@ -58,6 +62,8 @@ struct cacheproxy_cache *cacheproxy_cache_create(const struct cacheproxy_config 
 void cacheproxy_cache_shutdown(struct cacheproxy_cache *cache);
 void cacheproxy_cache_destroy(struct cacheproxy_cache *cache);
 
+int cacheproxy_lookup_value(struct cacheproxy_cache *cache, const char *key,
+			    size_t key_len, struct cacheproxy_value *v);
 int cacheproxy_lookup(struct cacheproxy_cache *cache, const char *key,
 		      size_t key_len, char *val, size_t val_size,
 		      size_t *val_len);

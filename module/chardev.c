@@ -30,6 +30,7 @@
 #include "cache.h"
 #include "channel.h"
 #include "chardev.h"
+#include "entry.h"
 
 /* Set once at init, before the device exists. */
 static struct cacheproxy_cache *chardev_cache;
@@ -47,6 +48,13 @@ static int key_from_user(char *key, u64 ukey, u32 key_len)
 }
 
 /*
+ * Values up to this long are copied through the stack under the
+ * strategy's lock or RCU; longer ones go to user space straight from their
+ * entry (struct cacheproxy_value).
+ */
+#define GET_VALUE_INLINE	256
+
+/*
  * One lookup for GET and GET_BATCH. Returns the lookup's result; a value
  * that does not fit in @value_size gives -ENOSPC with *@value_len set;
  * -EFAULT when the value cannot be copied out.
@@ -55,23 +63,26 @@ static int get_one(u64 ukey, u32 key_len, u64 uval, u32 value_size,
 		   u32 *value_len)
 {
 	char key[CACHEPROXY_KEY_MAX];
-	char val[CACHEPROXY_VALUE_MAX];
-	size_t len;
+	char buf[GET_VALUE_INLINE];
+	struct cacheproxy_value v = {
+		.buf = buf, .size = sizeof(buf), .by_ref = true,
+	};
 	int ret;
 
 	ret = key_from_user(key, ukey, key_len);
 	if (ret)
 		return ret;
-	ret = cacheproxy_lookup(chardev_cache, key, key_len, val, sizeof(val),
-				&len);
+	ret = cacheproxy_lookup_value(chardev_cache, key, key_len, &v);
 	if (ret)
 		return ret;
-	*value_len = len;
-	if (len > value_size)
-		return -ENOSPC;
-	if (copy_to_user(u64_to_user_ptr(uval), val, len))
-		return -EFAULT;
-	return 0;
+	*value_len = v.len;
+	if (v.len > value_size)
+		ret = -ENOSPC;
+	else if (copy_to_user(u64_to_user_ptr(uval), cacheproxy_value_data(&v),
+			      v.len))
+		ret = -EFAULT;
+	cacheproxy_value_release(&v);
+	return ret;
 }
 
 /*

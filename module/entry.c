@@ -6,8 +6,9 @@
  * under rcu_read_lock() may still copy its value after it was removed.
  *
  * Entries come from slab caches of their own, one per size class
- * ("cacheproxy_entry_128", "_256" and one for the longest key and value),
- * so that a short entry costs what kmalloc would charge and the number of
+ * ("cacheproxy_entry_128", "_256", ... "_4096" and "_max" for the longest
+ * key and value), so that an entry costs what kmalloc would charge, the
+ * byte budget (capacity_bytes) counts what an entry really holds, and the number of
  * entries alive is readable in /proc/slabinfo (with slab_nomerge): a test
  * can require it to be exactly zero once the caches are flushed and a
  * grace period has passed.
@@ -16,19 +17,26 @@
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <kunit/visibility.h>
 
 #include "entry.h"
 #include "fault.h"
 #include "plant.h"
 
 #define ENTRY_SIZE(n)		struct_size_t(struct cacheproxy_entry, data, n)
-#define ENTRY_SIZE_MAX		ENTRY_SIZE(CACHEPROXY_KEY_MAX + CACHEPROXY_VALUE_MAX)
+#define ENTRY_SIZE_MAX		CACHEPROXY_ENTRY_BYTES_MAX
 
 /* Object sizes of the classes, smallest first; the last fits any entry. */
-static const unsigned int entry_class_size[] = { 128, 256, ENTRY_SIZE_MAX };
-static const char *const entry_class_name[] = {
-	"cacheproxy_entry_128", "cacheproxy_entry_256", "cacheproxy_entry_max",
+static const unsigned int entry_class_size[] = {
+	128, 256, 512, 1024, 2048, 4096, ENTRY_SIZE_MAX,
 };
+static const char *const entry_class_name[] = {
+	"cacheproxy_entry_128", "cacheproxy_entry_256", "cacheproxy_entry_512",
+	"cacheproxy_entry_1024", "cacheproxy_entry_2048",
+	"cacheproxy_entry_4096", "cacheproxy_entry_max",
+};
+static_assert(ARRAY_SIZE(entry_class_size) == ARRAY_SIZE(entry_class_name));
+static_assert(ENTRY_SIZE_MAX > 4096);
 
 static struct kmem_cache *entry_slab[ARRAY_SIZE(entry_class_size)];
 
@@ -109,6 +117,15 @@ struct cacheproxy_entry *cacheproxy_entry_alloc(const char *key, size_t key_len,
 	return e;
 }
 
+/*
+ * The memory @e holds, as the byte budget counts it: the size of its
+ * slab object.
+ */
+size_t cacheproxy_entry_bytes(const struct cacheproxy_entry *e)
+{
+	return entry_class_size[entry_class(e->key_len + e->val_len)];
+}
+
 /* RCU callback of the last put. */
 void cacheproxy_entry_free_rcu(struct rcu_head *rcu)
 {
@@ -119,18 +136,36 @@ void cacheproxy_entry_free_rcu(struct rcu_head *rcu)
 }
 
 /*
- * Copies the value of @e into @val and its length into *@val_len. Returns 0,
- * the entry's cached error, or -ENOSPC when @val_size is too small (*@val_len
- * is still set). Safe under rcu_read_lock() on an entry found by an RCU walk.
+ * Hands the value of @e to @v (see struct cacheproxy_value): copies it to
+ * v->buf when it fits, otherwise takes a reference in v->entry if v->by_ref
+ * allows. Returns 0, the entry's cached error, -ENOSPC when the value does
+ * not fit and may not be referenced (v->len is still set), or -ESTALE when
+ * @e is being freed: only possible on an entry found by an RCU walk (the
+ * caller holds no reference and the table dropped its own), which the
+ * caller then treats as not found. Safe under rcu_read_lock().
  */
-int cacheproxy_entry_copy(const struct cacheproxy_entry *e, char *val,
-			  size_t val_size, size_t *val_len)
+int cacheproxy_entry_copy(struct cacheproxy_entry *e,
+			  struct cacheproxy_value *v)
 {
 	if (e->err)
 		return e->err;
-	*val_len = e->val_len;
-	if (val_size < e->val_len + CACHEPROXY_PLANT_ENOSPC_OFF_BY_ONE)
+	v->len = e->val_len;
+	if (v->size >= e->val_len + CACHEPROXY_PLANT_ENOSPC_OFF_BY_ONE) {
+		memcpy(v->buf, cacheproxy_entry_value(e), e->val_len);
+		return 0;
+	}
+	if (!v->by_ref)
 		return -ENOSPC;
-	memcpy(val, e->data + e->key_len, e->val_len);
+	if (!refcount_inc_not_zero(&e->ref))
+		return -ESTALE;
+	v->entry = e;
 	return 0;
 }
+
+/* Drops the reference a lookup may have left in @v. */
+void cacheproxy_value_release(struct cacheproxy_value *v)
+{
+	cacheproxy_entry_put(v->entry);
+	v->entry = NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_value_release);

@@ -7,7 +7,9 @@
 #ifndef _CACHEPROXY_ENTRY_H
 #define _CACHEPROXY_ENTRY_H
 
+#include <linux/cacheproxy.h>
 #include <linux/list.h>
+#include <linux/overflow.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/string.h>
@@ -47,14 +49,46 @@ struct cacheproxy_entry {
 	char data[];
 };
 
+/**
+ * struct cacheproxy_value - where a lookup leaves the value it found
+ * @buf:	in: a buffer for the value
+ * @size:	in: its size
+ * @by_ref:	in: a value longer than @size is handed over as a reference
+ *		to its entry in @entry, instead of failing with -ENOSPC
+ * @len:	out: the value's length (set also with -ENOSPC)
+ * @entry:	out: NULL, or (see @by_ref) a reference to the entry whose
+ *		value is the answer: @len bytes at cacheproxy_entry_value();
+ *		the caller drops it with cacheproxy_value_release()
+ *
+ * Short values are copied to @buf under the strategy's lock or RCU read
+ * section, so a hit on one costs no atomic operation on a shared line.
+ * Long values are not bounced through a buffer: the caller copies them to
+ * where they go (user space) straight from the entry, outside any lock,
+ * the reference keeping the entry alive meanwhile.
+ */
+struct cacheproxy_value {
+	char *buf;
+	size_t size;
+	bool by_ref;
+	size_t len;
+	struct cacheproxy_entry *entry;
+};
+
+/* The memory of the largest entry, as cacheproxy_entry_bytes() counts it. */
+#define CACHEPROXY_ENTRY_BYTES_MAX					\
+	struct_size_t(struct cacheproxy_entry, data,			\
+		      CACHEPROXY_KEY_MAX + CACHEPROXY_VALUE_MAX)
+
 int cacheproxy_entry_slab_init(void);
 void cacheproxy_entry_slab_uninit(void);
 struct cacheproxy_entry *cacheproxy_entry_alloc(const char *key, size_t key_len,
 						u32 hash, const char *val,
 						size_t val_len, int err);
-int cacheproxy_entry_copy(const struct cacheproxy_entry *e, char *val,
-			  size_t val_size, size_t *val_len);
+size_t cacheproxy_entry_bytes(const struct cacheproxy_entry *e);
+int cacheproxy_entry_copy(struct cacheproxy_entry *e,
+			  struct cacheproxy_value *v);
 void cacheproxy_entry_free_rcu(struct rcu_head *rcu);
+void cacheproxy_value_release(struct cacheproxy_value *v);
 
 /* True when two keys, each with its hash, are the same bytes. */
 static inline bool cacheproxy_key_equal(const char *a, size_t a_len, u32 a_hash,
@@ -89,6 +123,18 @@ static inline void cacheproxy_entry_put(struct cacheproxy_entry *e)
 static inline const char *cacheproxy_entry_key(const struct cacheproxy_entry *e)
 {
 	return e->data;
+}
+
+static inline const char *
+cacheproxy_entry_value(const struct cacheproxy_entry *e)
+{
+	return e->data + e->key_len;
+}
+
+/* The value of @v: in its buffer, or in the entry it holds. */
+static inline const char *cacheproxy_value_data(const struct cacheproxy_value *v)
+{
+	return v->entry ? cacheproxy_entry_value(v->entry) : v->buf;
 }
 
 /* True when @e has lived past its lifetime at cache-clock time @now. */

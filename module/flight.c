@@ -119,9 +119,7 @@ void cacheproxy_flight_start(struct cacheproxy_flight *f,
 /**
  * cacheproxy_flight_wait - wait for the result of @f and take a copy
  * @f:		the flight; the caller holds a reference (and keeps it)
- * @val:	buffer for the value
- * @val_size:	its size
- * @val_len:	out: the value's length
+ * @v:		where the value goes (cacheproxy_entry_copy())
  *
  * Sleeps interruptibly: a signal, handled or fatal, ends the wait at once
  * and the load goes on for the other waiters. The freezers (suspend's and
@@ -137,8 +135,8 @@ void cacheproxy_flight_start(struct cacheproxy_flight *f,
  * in flight where the strategy joins flights; otherwise the caller gets
  * EINTR.
  */
-int cacheproxy_flight_wait(struct cacheproxy_flight *f, char *val,
-			   size_t val_size, size_t *val_len)
+int cacheproxy_flight_wait(struct cacheproxy_flight *f,
+			   struct cacheproxy_value *v)
 {
 	int ret;
 
@@ -149,8 +147,7 @@ int cacheproxy_flight_wait(struct cacheproxy_flight *f, char *val,
 	if (ret)
 		return ret;
 	if (f->load.entry)
-		return cacheproxy_entry_copy(f->load.entry, val, val_size,
-					     val_len);
+		return cacheproxy_entry_copy(f->load.entry, v);
 	return f->load.err;
 }
 

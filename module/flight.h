@@ -44,6 +44,7 @@
 struct cacheproxy_cache;
 struct cacheproxy_key_ref;
 struct cacheproxy_table;
+struct cacheproxy_value;
 struct task_struct;
 
 /**
@@ -100,8 +101,8 @@ int cacheproxy_flight_alloc_failed(struct cacheproxy_cache *cache, int err);
 void cacheproxy_flight_put(struct cacheproxy_flight *f);
 void cacheproxy_flight_start(struct cacheproxy_flight *f,
 			     void (*done)(struct cacheproxy_load *load));
-int cacheproxy_flight_wait(struct cacheproxy_flight *f, char *val,
-			   size_t val_size, size_t *val_len);
+int cacheproxy_flight_wait(struct cacheproxy_flight *f,
+			   struct cacheproxy_value *v);
 void cacheproxy_flight_answer(struct cacheproxy_flight *f,
 			      struct cacheproxy_entry *e);
 void cacheproxy_flight_land(struct cacheproxy_flight *f,

@@ -77,6 +77,10 @@ static unsigned int capacity = 4096;
 module_param(capacity, uint, 0444);
 MODULE_PARM_DESC(capacity, "Most entries cached at once, 1..1048576 (default: 4096)");
 
+static unsigned long capacity_bytes = 64UL << 20;
+module_param(capacity_bytes, ulong, 0444);
+MODULE_PARM_DESC(capacity_bytes, "Most memory the cached entries hold at once, in bytes (each entry counted at its slab object size: an 88-byte header, the key and the value, rounded up to a power of two up to 4096), 8192..1099511627776 (default: 67108864)");
+
 static unsigned int ttl_ms = 60000;
 module_param(ttl_ms, uint, 0444);
 MODULE_PARM_DESC(ttl_ms, "Lifetime of a cached value in ms, 0 for no expiry (default: 60000)");
@@ -147,6 +151,7 @@ void cacheproxy_params_config(struct cacheproxy_config *cfg)
 {
 	cfg->strategy = cacheproxy_param_strategy;
 	cfg->capacity = capacity;
+	cfg->capacity_bytes = capacity_bytes;
 	cfg->ttl_ms = ttl_ms;
 	cfg->neg_ttl_ms = neg_ttl_ms;
 	cfg->load_delay_us = load_delay_us;

@@ -9,6 +9,9 @@
  *			value of its last successful write (and a successful
  *			write rewinds the file to read it from the start); a
  *			read before any successful write returns 0 bytes.
+ *			The value is returned as it is, NUL and newline bytes
+ *			included, so only its last newline is known to be
+ *			the terminator (the ioctl tells a value's length).
  *			Shell: exec 3<>lookup; echo KEY >&3; cat <&3
  * stats (0444)		"NAME VALUE" lines: "strategy NAME", then one line per
  *			counter named as the field of struct cacheproxy_stats,
@@ -29,6 +32,7 @@
  */
 #include <linux/cacheproxy.h>
 #include <linux/fs.h>
+#include <linux/minmax.h>
 #include <linux/mutex.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -37,6 +41,7 @@
 #include <linux/uaccess.h>
 
 #include "cache.h"
+#include "entry.h"
 #include "procfs.h"
 
 /* Set once at init, before the files exist; the cache outlives them. */
@@ -47,13 +52,14 @@ static struct proc_dir_entry *procfs_dir;
  * struct lookup_file - state of one open /proc/cacheproxy/lookup
  * @lock:	serialises writers and readers of this open file; never held
  *		while a lookup waits for a load (a frozen waiter holds no lock)
- * @len:	length of @val, the value of the last successful write
- * @val:	that value, followed by a newline
+ * @len:	length of @val
+ * @val:	the value of the last successful write followed by a newline
+ *		(kmalloc'ed, charged to the opener), or NULL
  */
 struct lookup_file {
 	struct mutex lock; /* serialises users of this open file */
 	size_t len;
-	char val[CACHEPROXY_VALUE_MAX + 1];
+	char *val;
 };
 
 static int lookup_open(struct inode *inode, struct file *file)
@@ -73,6 +79,7 @@ static int lookup_release(struct inode *inode, struct file *file)
 	struct lookup_file *lf = file->private_data;
 
 	mutex_destroy(&lf->lock);
+	kfree(lf->val);
 	kfree(lf);
 	return 0;
 }
@@ -82,8 +89,9 @@ static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 {
 	struct lookup_file *lf = file->private_data;
 	char key[CACHEPROXY_KEY_MAX + 1];
-	char val[CACHEPROXY_VALUE_MAX];
-	size_t len = count, val_len;
+	struct cacheproxy_value v = { .by_ref = true };
+	size_t len = count;
+	char *val;
 	int ret;
 
 	/* Too long even with a newline stripped. */
@@ -94,18 +102,28 @@ static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 	if (len && key[len - 1] == '\n')
 		len--;
 
-	ret = cacheproxy_lookup(procfs_cache, key, len, val, sizeof(val),
-				&val_len);
+	/* No buffer: the value comes by reference and is copied once. */
+	ret = cacheproxy_lookup_value(procfs_cache, key, len, &v);
 	if (ret)
 		return ret;
-	if (mutex_lock_killable(&lf->lock))
+	val = kmalloc(v.len + 1, GFP_KERNEL_ACCOUNT);
+	if (val) {
+		memcpy(val, cacheproxy_value_data(&v), v.len);
+		val[v.len] = '\n';
+	}
+	cacheproxy_value_release(&v);
+	if (!val)
+		return -ENOMEM;
+	if (mutex_lock_killable(&lf->lock)) {
+		kfree(val);
 		return -EINTR;
-	memcpy(lf->val, val, val_len);
-	lf->val[val_len] = '\n';
-	lf->len = val_len + 1;
+	}
+	swap(lf->val, val);
+	lf->len = v.len + 1;
 	/* Rewind, so that the next read returns this value. */
 	*ppos = 0;
 	mutex_unlock(&lf->lock);
+	kfree(val);
 	return count;
 }
 
@@ -151,6 +169,7 @@ static int stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "inflight %llu\n", st.inflight);
 	seq_printf(m, "nomem %llu\n", st.nomem);
 	seq_printf(m, "refused %llu\n", st.refused);
+	seq_printf(m, "bytes %llu\n", st.bytes);
 	for (i = 0; i < CACHEPROXY_LAT_BUCKETS; i++)
 		seq_printf(m, "lat_ns_log2_%u %llu\n", i, st.lat_ns_log2[i]);
 	return 0;

@@ -73,6 +73,7 @@ void cacheproxy_counters_read(struct cacheproxy_counters *c,
 	out->refused = sum[CACHEPROXY_CTR_REFUSED];
 	out->entries = gauge(sum[CACHEPROXY_CTR_ENTRIES]);
 	out->inflight = gauge(sum[CACHEPROXY_CTR_INFLIGHT]);
+	out->bytes = gauge(sum[CACHEPROXY_CTR_BYTES]);
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_counters_read);
 

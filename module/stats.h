@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Per-CPU counters of one cache: events, two gauges and a log2 histogram of
+ * Per-CPU counters of one cache: events, three gauges and a log2 histogram of
  * lookup latency. Updates are this_cpu operations, safe from any context and
  * never contended; readers sum over the possible CPUs.
  */
@@ -37,6 +37,7 @@ enum cacheproxy_counter {
 	 */
 	CACHEPROXY_CTR_ENTRIES = CACHEPROXY_NR_EVENTS,
 	CACHEPROXY_CTR_INFLIGHT,
+	CACHEPROXY_CTR_BYTES,
 	CACHEPROXY_NR_COUNTERS,
 };
 
@@ -71,6 +72,13 @@ static inline void cacheproxy_counters_dec(struct cacheproxy_counters *c,
 					   enum cacheproxy_counter i)
 {
 	this_cpu_dec(c->pcpu->ctr[i]);
+}
+
+/* Adds @n to a gauge; a negative @n takes it away (modulo 2^64). */
+static inline void cacheproxy_counters_add(struct cacheproxy_counters *c,
+					   enum cacheproxy_counter i, s64 n)
+{
+	this_cpu_add(c->pcpu->ctr[i], n);
 }
 
 #endif /* _CACHEPROXY_STATS_H */

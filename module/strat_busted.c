@@ -65,8 +65,8 @@ static void busted_load_done(struct cacheproxy_load *load)
 }
 
 static int busted_lookup(struct cacheproxy_cache *cache,
-			 const struct cacheproxy_key_ref *k, char *val,
-			 size_t val_size, size_t *val_len)
+			 const struct cacheproxy_key_ref *k,
+			 struct cacheproxy_value *v)
 {
 	struct busted_cache *bc = cache->priv;
 	struct cacheproxy_entry *e;
@@ -76,7 +76,7 @@ static int busted_lookup(struct cacheproxy_cache *cache,
 	spin_lock(&bc->lock);
 	e = cacheproxy_table_find(&bc->table, k->key, k->len, k->hash);
 	if (e) {
-		ret = cacheproxy_entry_copy(e, val, val_size, val_len);
+		ret = cacheproxy_entry_copy(e, v);
 		spin_unlock(&bc->lock);
 		cacheproxy_count_lookup(cache, CACHEPROXY_HIT);
 		return ret;
@@ -102,7 +102,7 @@ static int busted_lookup(struct cacheproxy_cache *cache,
 	spin_unlock(&bc->lock);
 	cacheproxy_flight_start(f, busted_load_done);
 wait:
-	ret = cacheproxy_flight_wait(f, val, val_size, val_len);
+	ret = cacheproxy_flight_wait(f, v);
 	cacheproxy_flight_put(f);
 	return ret;
 }
@@ -155,7 +155,7 @@ static int busted_init(struct cacheproxy_cache *cache)
 		return -ENOMEM;
 	spin_lock_init(&bc->lock);
 	ret = cacheproxy_table_init(&bc->table, cache, cache->cfg.capacity,
-				    &bc->lock);
+				    cache->cfg.capacity_bytes, &bc->lock);
 	if (ret)
 		goto err_table;
 	ret = cacheproxy_flight_set_init(&bc->flights, cache->cfg.max_inflight,

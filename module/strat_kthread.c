@@ -336,8 +336,8 @@ static struct kt_msg *kt_post_lookup(struct kt_cache *kc,
 }
 
 static int kt_lookup(struct cacheproxy_cache *cache,
-		     const struct cacheproxy_key_ref *k, char *val,
-		     size_t val_size, size_t *val_len)
+		     const struct cacheproxy_key_ref *k,
+		     struct cacheproxy_value *v)
 {
 	struct kt_cache *kc = cache->priv;
 	struct cacheproxy_flight *spare;
@@ -357,10 +357,9 @@ static int kt_lookup(struct cacheproxy_cache *cache,
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	if (msg->entry)
-		ret = cacheproxy_entry_copy(msg->entry, val, val_size, val_len);
+		ret = cacheproxy_entry_copy(msg->entry, v);
 	else if (msg->flight)
-		ret = cacheproxy_flight_wait(msg->flight, val, val_size,
-					     val_len);
+		ret = cacheproxy_flight_wait(msg->flight, v);
 	else
 		ret = msg->err;
 	kt_msg_put(msg);
@@ -446,7 +445,7 @@ static int kt_init(struct cacheproxy_cache *cache)
 	kc->cache = cache;
 	kthread_init_work(&kc->hold, kt_handle_hold);
 	ret = cacheproxy_table_init(&kc->table, cache, cache->cfg.capacity,
-				    NULL);
+				    cache->cfg.capacity_bytes, NULL);
 	if (ret)
 		goto err_table;
 	ret = cacheproxy_flight_set_init(&kc->flights, cache->cfg.max_inflight,

@@ -7,7 +7,8 @@
  * Data flow. A lookup picks the shard of its key's hash. Hit path, no lock
  * and no reference: under rcu_read_lock() it walks the shard's bucket,
  * and if the entry is there and alive copies the value and sets the CLOCK
- * bit with WRITE_ONCE. An entry removed meanwhile stays readable until the
+ * bit with WRITE_ONCE (a value too long for the caller's buffer is handed
+ * over by a reference instead, taken only if the entry still has one). An entry removed meanwhile stays readable until the
  * grace period ends (entries are freed after one), so a hit may return a
  * value that was invalidated a moment ago, as with any lock-free read.
  * Miss path: take the shard's lock, look again (removing an expired
@@ -19,9 +20,10 @@
  * made the flight stale) and to unregister the flight, then answers every
  * waiter.
  *
- * Capacity: every shard holds capacity / shards entries; the shard count
- * is lowered to a power of two not above capacity so that each shard holds
- * at least one, and the total never exceeds capacity. The price of
+ * Capacity: every shard holds capacity / shards entries and
+ * capacity_bytes / shards bytes; the shard count is lowered to a power of
+ * two so that each shard holds at least one entry, and one of the largest
+ * size, and the totals never exceed the capacities. The price of
  * per-shard capacity: a hot shard evicts while other shards still have
  * room, so the cache may evict before it holds capacity entries.
  *
@@ -92,10 +94,14 @@ static void shard_load_done(struct cacheproxy_load *load)
 	cacheproxy_flight_finish(f);
 }
 
-/* The lock-free hit path; returns false on a miss. */
+/*
+ * The lock-free hit path; returns false on a miss. A long value is handed
+ * over by reference (see struct cacheproxy_value); an entry whose last
+ * reference went meanwhile cannot be, and counts as a miss.
+ */
 static bool shard_lookup_rcu(struct cacheproxy_cache *cache, struct shard *sh,
-			     const struct cacheproxy_key_ref *k, char *val,
-			     size_t val_size, size_t *val_len, int *ret)
+			     const struct cacheproxy_key_ref *k,
+			     struct cacheproxy_value *v, int *ret)
 {
 	struct cacheproxy_entry *e;
 	bool hit = false;
@@ -103,10 +109,10 @@ static bool shard_lookup_rcu(struct cacheproxy_cache *cache, struct shard *sh,
 	rcu_read_lock();
 	e = cacheproxy_table_find_rcu(&sh->table, k->key, k->len, k->hash);
 	if (e && !cacheproxy_entry_expired(e, cacheproxy_now(cache))) {
-		*ret = cacheproxy_entry_copy(e, val, val_size, val_len);
-		if (!READ_ONCE(e->referenced))
+		*ret = cacheproxy_entry_copy(e, v);
+		hit = *ret != -ESTALE;
+		if (hit && !READ_ONCE(e->referenced))
 			WRITE_ONCE(e->referenced, true);
-		hit = true;
 	}
 	rcu_read_unlock();
 	return hit;
@@ -117,8 +123,8 @@ static bool shard_lookup_rcu(struct cacheproxy_cache *cache, struct shard *sh,
  * key's flight in *@f (or NULL when none is registered).
  */
 static bool shard_find_locked(struct shard *sh,
-			      const struct cacheproxy_key_ref *k, char *val,
-			      size_t val_size, size_t *val_len, int *ret,
+			      const struct cacheproxy_key_ref *k,
+			      struct cacheproxy_value *v, int *ret,
 			      struct cacheproxy_flight **f)
 {
 	struct cacheproxy_entry *e;
@@ -126,7 +132,7 @@ static bool shard_find_locked(struct shard *sh,
 	lockdep_assert_held(&sh->lock);
 	e = cacheproxy_table_find(&sh->table, k->key, k->len, k->hash);
 	if (e) {
-		*ret = cacheproxy_entry_copy(e, val, val_size, val_len);
+		*ret = cacheproxy_entry_copy(e, v);
 		return true;
 	}
 	*f = cacheproxy_flight_find(&sh->flights, k);
@@ -136,8 +142,8 @@ static bool shard_find_locked(struct shard *sh,
 }
 
 static int shard_lookup(struct cacheproxy_cache *cache,
-			const struct cacheproxy_key_ref *k, char *val,
-			size_t val_size, size_t *val_len)
+			const struct cacheproxy_key_ref *k,
+			struct cacheproxy_value *v)
 {
 	struct shard_cache *sc = cache->priv;
 	struct shard *sh = shard_of(sc, k->hash);
@@ -145,13 +151,13 @@ static int shard_lookup(struct cacheproxy_cache *cache,
 	bool hit;
 	int ret;
 
-	if (shard_lookup_rcu(cache, sh, k, val, val_size, val_len, &ret)) {
+	if (shard_lookup_rcu(cache, sh, k, v, &ret)) {
 		cacheproxy_count_lookup(cache, CACHEPROXY_HIT);
 		return ret;
 	}
 
 	spin_lock(&sh->lock);
-	hit = shard_find_locked(sh, k, val, val_size, val_len, &ret, &f);
+	hit = shard_find_locked(sh, k, v, &ret, &f);
 	spin_unlock(&sh->lock);
 	if (!hit && !f) {
 		/*
@@ -161,7 +167,7 @@ static int shard_lookup(struct cacheproxy_cache *cache,
 		 */
 		mine = cacheproxy_flight_alloc(cache, k);
 		spin_lock(&sh->lock);
-		hit = shard_find_locked(sh, k, val, val_size, val_len, &ret, &f);
+		hit = shard_find_locked(sh, k, v, &ret, &f);
 		if (!hit && !f && !IS_ERR(mine)) {
 			mine->home = sh;
 			cacheproxy_flight_register(&sh->flights, mine);
@@ -187,7 +193,7 @@ static int shard_lookup(struct cacheproxy_cache *cache,
 		cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
 		cacheproxy_flight_start(f, shard_load_done);
 	}
-	ret = cacheproxy_flight_wait(f, val, val_size, val_len);
+	ret = cacheproxy_flight_wait(f, v);
 	cacheproxy_flight_put(f);
 	return ret;
 }
@@ -247,12 +253,16 @@ static void shard_free(struct shard_cache *sc, unsigned int nr)
 
 static int shard_init(struct cacheproxy_cache *cache)
 {
+	/* capacity_bytes is at least CACHEPROXY_ENTRY_BYTES_MAX (cache.c). */
+	unsigned long by_bytes = cache->cfg.capacity_bytes /
+				 CACHEPROXY_ENTRY_BYTES_MAX;
 	unsigned int nr = min(cache->cfg.shards,
 			      rounddown_pow_of_two(cache->cfg.capacity));
 	struct shard_cache *sc;
 	unsigned int i;
 	int ret;
 
+	nr = min_t(unsigned long, nr, rounddown_pow_of_two(by_bytes));
 	sc = kvzalloc(struct_size(sc, shards, nr), GFP_KERNEL);
 	if (!sc)
 		return -ENOMEM;
@@ -262,7 +272,9 @@ static int shard_init(struct cacheproxy_cache *cache)
 
 		spin_lock_init(&sh->lock);
 		ret = cacheproxy_table_init(&sh->table, cache,
-					    cache->cfg.capacity / nr, &sh->lock);
+					    cache->cfg.capacity / nr,
+					    cache->cfg.capacity_bytes / nr,
+					    &sh->lock);
 		if (ret)
 			goto err_shard;
 		ret = cacheproxy_flight_set_init(&sh->flights,

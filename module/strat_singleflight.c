@@ -101,8 +101,8 @@ static struct cacheproxy_flight *sf_join(struct sf_cache *sc,
 }
 
 static int sf_lookup(struct cacheproxy_cache *cache,
-		     const struct cacheproxy_key_ref *k, char *val,
-		     size_t val_size, size_t *val_len)
+		     const struct cacheproxy_key_ref *k,
+		     struct cacheproxy_value *v)
 {
 	struct sf_cache *sc = cache->priv;
 	struct cacheproxy_flight *f, *mine;
@@ -112,7 +112,7 @@ static int sf_lookup(struct cacheproxy_cache *cache,
 	e = sf_table_get(sc, k);
 	if (e) {
 		cacheproxy_count_lookup(cache, CACHEPROXY_HIT);
-		ret = cacheproxy_entry_copy(e, val, val_size, val_len);
+		ret = cacheproxy_entry_copy(e, v);
 		cacheproxy_entry_put(e);
 		return ret;
 	}
@@ -162,7 +162,7 @@ static int sf_lookup(struct cacheproxy_cache *cache,
 	}
 
 wait:
-	ret = cacheproxy_flight_wait(f, val, val_size, val_len);
+	ret = cacheproxy_flight_wait(f, v);
 	cacheproxy_flight_put(f);
 	return ret;
 }
@@ -219,7 +219,7 @@ static int sf_init(struct cacheproxy_cache *cache)
 	spin_lock_init(&sc->lock);
 	spin_lock_init(&sc->group_lock);
 	ret = cacheproxy_table_init(&sc->table, cache, cache->cfg.capacity,
-				    &sc->lock);
+				    cache->cfg.capacity_bytes, &sc->lock);
 	if (ret)
 		goto err_table;
 	ret = cacheproxy_flight_set_init(&sc->group, cache->cfg.max_inflight,

@@ -67,8 +67,8 @@ static void spin_load_done(struct cacheproxy_load *load)
 }
 
 static int spin_lookup(struct cacheproxy_cache *cache,
-		       const struct cacheproxy_key_ref *k, char *val,
-		       size_t val_size, size_t *val_len)
+		       const struct cacheproxy_key_ref *k,
+		       struct cacheproxy_value *v)
 {
 	struct spin_cache *sc = cache->priv;
 	struct cacheproxy_flight *f;
@@ -78,7 +78,7 @@ static int spin_lookup(struct cacheproxy_cache *cache,
 	spin_lock(&sc->lock);
 	e = cacheproxy_table_find(&sc->table, k->key, k->len, k->hash);
 	if (e) {
-		ret = cacheproxy_entry_copy(e, val, val_size, val_len);
+		ret = cacheproxy_entry_copy(e, v);
 		spin_unlock(&sc->lock);
 		cacheproxy_count_lookup(cache, CACHEPROXY_HIT);
 		return ret;
@@ -94,7 +94,7 @@ static int spin_lookup(struct cacheproxy_cache *cache,
 	spin_unlock(&sc->lock);
 	cacheproxy_flight_start(f, spin_load_done);
 
-	ret = cacheproxy_flight_wait(f, val, val_size, val_len);
+	ret = cacheproxy_flight_wait(f, v);
 	cacheproxy_flight_put(f);
 	/*
 	 * A restarted lookup cannot join this flight: it would start another
@@ -153,7 +153,7 @@ static int spin_init(struct cacheproxy_cache *cache)
 		return -ENOMEM;
 	spin_lock_init(&sc->lock);
 	ret = cacheproxy_table_init(&sc->table, cache, cache->cfg.capacity,
-				    &sc->lock);
+				    cache->cfg.capacity_bytes, &sc->lock);
 	if (ret)
 		goto err_table;
 	ret = cacheproxy_flight_set_init(&sc->flights, cache->cfg.max_inflight,

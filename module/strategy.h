@@ -16,6 +16,7 @@
 #include "loader.h"
 #include "stats.h"
 
+struct cacheproxy_value;
 struct seq_file;
 
 /**
@@ -79,8 +80,8 @@ struct cacheproxy_strategy_ops {
 	void (*quiesce)(struct cacheproxy_cache *cache);
 	void (*uninit)(struct cacheproxy_cache *cache);
 	int (*lookup)(struct cacheproxy_cache *cache,
-		      const struct cacheproxy_key_ref *k, char *val,
-		      size_t val_size, size_t *val_len);
+		      const struct cacheproxy_key_ref *k,
+		      struct cacheproxy_value *v);
 	void (*invalidate)(struct cacheproxy_cache *cache,
 			   const struct cacheproxy_key_ref *k);
 	void (*flush)(struct cacheproxy_cache *cache);

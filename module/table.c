@@ -47,15 +47,16 @@ static struct hlist_head *table_bucket(const struct cacheproxy_table *t,
 }
 
 /*
- * A table of @capacity entries with the lifetimes of @cache's
- * configuration. @lock is the spinlock the owner holds around every call
+ * A table of @capacity entries holding at most @capacity_bytes, with the
+ * lifetimes of @cache's configuration. @lock is the spinlock the owner holds around every call
  * but cacheproxy_table_find_rcu(); NULL when a single thread owns the
  * table, in which case the owner stores its task in t->owner once it knows
  * it.
  */
 int cacheproxy_table_init(struct cacheproxy_table *t,
 			  struct cacheproxy_cache *cache,
-			  unsigned int capacity, spinlock_t *lock)
+			  unsigned int capacity, size_t capacity_bytes,
+			  spinlock_t *lock)
 {
 	/* About one entry per bucket when full; at least two buckets. */
 	t->bits = max(order_base_2(capacity), 1);
@@ -65,6 +66,8 @@ int cacheproxy_table_init(struct cacheproxy_table *t,
 	INIT_LIST_HEAD(&t->clock);
 	t->count = 0;
 	t->capacity = capacity;
+	t->bytes = 0;
+	t->capacity_bytes = capacity_bytes;
 	t->ttl_ns = (u64)cache->cfg.ttl_ms * NSEC_PER_MSEC;
 	t->neg_ttl_ns = (u64)cache->cfg.neg_ttl_ms * NSEC_PER_MSEC;
 	t->cache = cache;
@@ -79,7 +82,10 @@ static void table_remove(struct cacheproxy_table *t, struct cacheproxy_entry *e,
 	hlist_del_rcu(&e->node);
 	list_del(&e->clock);
 	t->count--;
+	t->bytes -= cacheproxy_entry_bytes(e);
 	cacheproxy_counters_dec(&t->cache->counters, CACHEPROXY_CTR_ENTRIES);
+	cacheproxy_counters_add(&t->cache->counters, CACHEPROXY_CTR_BYTES,
+				-(s64)cacheproxy_entry_bytes(e));
 	if (why != CACHEPROXY_NR_COUNTERS)
 		cacheproxy_counters_inc(&t->cache->counters, why);
 	cacheproxy_entry_put(e);
@@ -147,17 +153,20 @@ struct cacheproxy_entry *cacheproxy_table_find_rcu(struct cacheproxy_table *t,
 }
 
 /*
- * Makes room for one entry: drops the expired, evicts the unreferenced.
- * Lock-free readers set the CLOCK bit without the lock, so on a small hot
- * table the hand could find every entry referenced again on every pass:
- * after two full passes it evicts the entry under the hand regardless.
+ * Makes room for one entry of @bytes (at most the table's byte capacity):
+ * drops the expired, evicts the unreferenced, until both the entry count
+ * and the bytes leave room. Lock-free readers set the CLOCK bit without
+ * the lock, so on a small hot table the hand could find every entry
+ * referenced again on every pass: after two full passes it evicts the
+ * entry under the hand regardless.
  */
-static void table_make_room(struct cacheproxy_table *t, u64 now)
+static void table_make_room(struct cacheproxy_table *t, u64 now, size_t bytes)
 {
 	unsigned int spared = 0;
 	struct cacheproxy_entry *e;
 
-	while (t->count >= t->capacity) {
+	while (t->count >= t->capacity ||
+	       t->bytes + bytes > t->capacity_bytes) {
 		e = list_first_entry(&t->clock, struct cacheproxy_entry, clock);
 		if (cacheproxy_entry_expired(e, now)) {
 			table_remove(t, e, CACHEPROXY_CTR_EXPIRATIONS);
@@ -177,12 +186,14 @@ static void table_make_room(struct cacheproxy_table *t, u64 now)
  * Inserts @e (a fresh entry from the loader, never inserted before) and
  * takes a reference of its own; the caller keeps its reference. Replaces an
  * older entry of the same key. A negative entry is not inserted when
- * negative caching is off.
+ * negative caching is off, nor an entry larger than the table's byte
+ * capacity (the older entry of its key is still removed: it is stale).
  */
 void cacheproxy_table_insert(struct cacheproxy_table *t,
 			     struct cacheproxy_entry *e)
 {
 	u64 ttl = e->err ? t->neg_ttl_ns : t->ttl_ns;
+	size_t bytes = cacheproxy_entry_bytes(e);
 	struct cacheproxy_entry *old;
 	u64 now;
 
@@ -196,8 +207,10 @@ void cacheproxy_table_insert(struct cacheproxy_table *t,
 			break;
 		}
 	}
+	if (bytes > t->capacity_bytes)
+		return;
 	now = cacheproxy_now(t->cache);
-	table_make_room(t, now);
+	table_make_room(t, now, bytes);
 
 	e->created = now;
 	e->expires = ttl ? now + ttl : U64_MAX;
@@ -205,7 +218,9 @@ void cacheproxy_table_insert(struct cacheproxy_table *t,
 	hlist_add_head_rcu(&cacheproxy_entry_get(e)->node,
 			   table_bucket(t, e->hash));
 	t->count++;
+	t->bytes += bytes;
 	cacheproxy_counters_inc(&t->cache->counters, CACHEPROXY_CTR_ENTRIES);
+	cacheproxy_counters_add(&t->cache->counters, CACHEPROXY_CTR_BYTES, bytes);
 }
 
 /* Removes @key if cached (counted). Loads in flight are the caller's. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A hash table of entries with a CLOCK eviction ring, a capacity and
- * lifetimes. The table has no lock of its own: its owner serialises every
+ * A hash table of entries with a CLOCK eviction ring, a capacity in
+ * entries and in bytes, and lifetimes. The table has no lock of its own: its owner serialises every
  * writer, either with a spinlock it registers at init (the table then
  * lockdep-checks it) or by touching the table from one thread only (the
  * table then checks that thread). Bucket lists are written with the _rcu
@@ -33,6 +33,9 @@ struct task_struct;
  * @clock:	CLOCK ring of every entry, oldest first; the hand is its head
  * @count:	entries in the table, at most @capacity
  * @capacity:	most entries held at once
+ * @bytes:	memory of the entries in the table (cacheproxy_entry_bytes()),
+ *		at most @capacity_bytes
+ * @capacity_bytes: most memory held at once
  * @ttl_ns:	lifetime of a value, 0 for no expiry
  * @neg_ttl_ns:	lifetime of a negative entry, 0 for not cached
  * @cache:	the cache it belongs to: its clock (read under the owner's
@@ -50,6 +53,8 @@ struct cacheproxy_table {
 	struct list_head clock;
 	unsigned int count;
 	unsigned int capacity;
+	size_t bytes;
+	size_t capacity_bytes;
 	u64 ttl_ns;
 	u64 neg_ttl_ns;
 	struct cacheproxy_cache *cache;
@@ -59,7 +64,8 @@ struct cacheproxy_table {
 
 int cacheproxy_table_init(struct cacheproxy_table *t,
 			  struct cacheproxy_cache *cache,
-			  unsigned int capacity, spinlock_t *lock);
+			  unsigned int capacity, size_t capacity_bytes,
+			  spinlock_t *lock);
 void cacheproxy_table_uninit(struct cacheproxy_table *t);
 
 struct cacheproxy_entry *cacheproxy_table_find(struct cacheproxy_table *t,

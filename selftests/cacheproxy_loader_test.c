@@ -9,6 +9,9 @@
  *   newline reaches GET and /proc; ENOENT is negative-cached, another
  *   errno is not; answers batched in one write; reads with a small
  *   buffer; O_NONBLOCK; poll readiness;
+ * - values of CACHEPROXY_VALUE_MAX bytes through GET, GET_BATCH and /proc
+ *   (ENOSPC and the length for a short buffer), and the byte budget
+ *   (capacity_bytes) held with them;
  * - every failure rule: no daemon (ENOTCONN at once), no answer in time
  *   (ETIMEDOUT, the late answer refused), malformed answers (EINVAL,
  *   E2BIG, EFAULT; nothing cached, the request still answerable), a
@@ -396,6 +399,146 @@ TEST_F(ld, value_round_trip)
 	ASSERT_EQ((ssize_t)sizeof(v), n);
 	EXPECT_EQ(0, memcmp(buf, v, sizeof(v) - 1));
 	EXPECT_EQ('\n', buf[sizeof(v) - 1]);
+}
+
+/* The longest value, every byte value in it (NUL and newline included). */
+static void long_value(char *v, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < CACHEPROXY_VALUE_MAX; i++)
+		v[i] = i * 7 + seed;
+}
+
+/* Answers the next request, which must be for @key, with @v. */
+static bool answer_next(struct __test_metadata *_metadata, int ch,
+			const char *key, const void *v, size_t len)
+{
+	struct req r;
+
+	if (read_reqs(ch, &r, 1, LD_WAIT_MS) != 1)
+		return false;
+	EXPECT_STREQ(key, r.key);
+	return answer(ch, r.id, 0, v, len) > 0;
+}
+
+/*
+ * A value of CACHEPROXY_VALUE_MAX bytes comes back whole through GET,
+ * GET_BATCH and /proc; a buffer one byte short (or an old program's
+ * 276-byte buffer) gets ENOSPC and the length it needs.
+ */
+TEST_F(ld, long_values)
+{
+	static char v[CACHEPROXY_VALUE_MAX], buf[CACHEPROXY_VALUE_MAX + 2];
+	static char buf2[CACHEPROXY_VALUE_MAX];
+	struct cacheproxy_batch_item it[2] = {
+		{ .key = (uintptr_t)"big", .key_len = 3, .value = (uintptr_t)buf2,
+		  .value_size = sizeof(buf2) },
+		{ .key = (uintptr_t)"big", .key_len = 3, .value = (uintptr_t)buf,
+		  .value_size = CACHEPROXY_VALUE_MAX - 1 },
+	};
+	struct cacheproxy_get_batch batch = {
+		.items = (uintptr_t)it, .count = 2,
+	};
+	struct cacheproxy_stats st;
+	struct getter g;
+	size_t len;
+	ssize_t n;
+	int fd;
+
+	long_value(v, 1);
+	self->ch = attach(self->dev, CACHEPROXY_LOADER_NONBLOCK);
+	ASSERT_LE(0, self->ch);
+	ASSERT_EQ(0, getter_start(&g, self->dev, "big"));
+	ASSERT_TRUE(answer_next(_metadata, self->ch, "big", v, sizeof(v)));
+	ASSERT_TRUE(getter_join(&g, LD_WAIT_MS));
+	ASSERT_EQ(0, g.ret);
+	ASSERT_EQ(sizeof(v), g.len);
+	EXPECT_EQ(0, memcmp(g.val, v, sizeof(v)));
+
+	/* Hits: exact fit, one byte short, an old program's buffer. */
+	EXPECT_EQ(0, cp_get(self->dev, "big", 3, buf, sizeof(v), &len));
+	EXPECT_EQ(sizeof(v), len);
+	EXPECT_EQ(0, memcmp(buf, v, sizeof(v)));
+	EXPECT_EQ(-ENOSPC, cp_get(self->dev, "big", 3, buf, sizeof(v) - 1,
+				  &len));
+	EXPECT_EQ(sizeof(v), len);
+	EXPECT_EQ(-ENOSPC, cp_get(self->dev, "big", 3, buf, 276, &len));
+	EXPECT_EQ(sizeof(v), len);
+
+	ASSERT_EQ(0, ioctl(self->dev, CACHEPROXY_IOC_GET_BATCH, &batch));
+	EXPECT_EQ(0, it[0].status);
+	EXPECT_EQ(sizeof(v), it[0].value_len);
+	EXPECT_EQ(0, memcmp(buf2, v, sizeof(v)));
+	EXPECT_EQ(-ENOSPC, it[1].status);
+	EXPECT_EQ(sizeof(v), it[1].value_len);
+
+	/* /proc: the bytes as they are, then a newline. */
+	fd = open(CP_PROC_LOOKUP, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(4, write(fd, "big\n", 4));
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	ASSERT_EQ((ssize_t)sizeof(v) + 1, n);
+	EXPECT_EQ(0, memcmp(buf, v, sizeof(v)));
+	EXPECT_EQ('\n', buf[sizeof(v)]);
+
+	/* One entry, counted with its key and header: under two values. */
+	ASSERT_EQ(0, cp_stats_quiet(self->dev, &st, LD_WAIT_MS));
+	EXPECT_EQ(1ULL, st.loads_started);
+	EXPECT_EQ(1ULL, st.entries);
+	EXPECT_LT((__u64)sizeof(v), st.bytes);
+	EXPECT_GE(2ULL * sizeof(v), st.bytes);
+}
+
+/* capacity_bytes of byte_budget (as in LD_BUDGET_PARAMS): < 8 long values. */
+#define LD_BUDGET		32768
+#define LD_BUDGET_PARAMS	"capacity=1000 capacity_bytes=32768"
+#define LD_BUDGET_KEYS		24
+
+/*
+ * The byte budget holds with long values: every load is cached in turn,
+ * evicting older ones, and the bytes never exceed capacity_bytes although
+ * the entry count allows far more.
+ */
+TEST_F(ld, byte_budget)
+{
+	static char v[CACHEPROXY_VALUE_MAX], buf[CACHEPROXY_VALUE_MAX];
+	struct cacheproxy_stats st;
+	unsigned long long proc = 0;
+	struct getter g;
+	char key[16];
+	size_t len;
+	int i;
+
+	ASSERT_EQ(0, ld_load(_metadata, self, variant->strategy,
+			     LD_PARAMS " " LD_BUDGET_PARAMS));
+	self->ch = attach(self->dev, CACHEPROXY_LOADER_NONBLOCK);
+	ASSERT_LE(0, self->ch);
+	for (i = 0; i < LD_BUDGET_KEYS; i++) {
+		snprintf(key, sizeof(key), "row-%d", i);
+		long_value(v, i);
+		ASSERT_EQ(0, getter_start(&g, self->dev, key));
+		ASSERT_TRUE(answer_next(_metadata, self->ch, key, v,
+					sizeof(v)));
+		ASSERT_TRUE(getter_join(&g, LD_WAIT_MS));
+		ASSERT_EQ(0, g.ret);
+		ASSERT_EQ(0, cp_stats_quiet(self->dev, &st, LD_WAIT_MS));
+		ASSERT_GE((__u64)LD_BUDGET, st.bytes) TH_LOG("after %d keys", i + 1);
+		ASSERT_LE((__u64)sizeof(v) * st.entries, st.bytes);
+	}
+	/* Each entry is more than a value: at most 7 fit. */
+	EXPECT_GE(7ULL, st.entries);
+	EXPECT_EQ((__u64)LD_BUDGET_KEYS, st.entries + st.evictions);
+	EXPECT_EQ(0, cp_proc_stat("bytes", &proc));
+	EXPECT_EQ(st.bytes, proc);
+	/* The newest is cached: a hit with its bytes, no request. */
+	EXPECT_EQ(0, cp_get(self->dev, key, strlen(key), buf, sizeof(buf), &len));
+	EXPECT_EQ(sizeof(v), len);
+	EXPECT_EQ(0, memcmp(buf, v, sizeof(v)));
+	ASSERT_EQ(0, cp_control("flush"));
+	ASSERT_EQ(0, cp_stats_quiet(self->dev, &st, LD_WAIT_MS));
+	EXPECT_EQ(0ULL, st.bytes);
 }
 
 /*

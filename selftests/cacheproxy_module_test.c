@@ -107,6 +107,10 @@ static const struct {
 } out_of_range[] = {
 	{ "capacity=0", "capacity=0 out of range (1..1048576)" },
 	{ "capacity=1048577", "capacity=1048577 out of range (1..1048576)" },
+	{ "capacity_bytes=8191",
+	  "capacity_bytes=8191 out of range (8192..1099511627776)" },
+	{ "capacity_bytes=1099511627777",
+	  "capacity_bytes=1099511627777 out of range (8192..1099511627776)" },
 	{ "load_delay_us=10000001",
 	  "load_delay_us=10000001 out of range (0..10000000)" },
 	{ "slow_load_ms=600001",
@@ -120,6 +124,9 @@ static const struct {
 	  "shards=2048 invalid (0 for automatic, or a power of two up to 1024)" },
 	{ "max_inflight=0", "max_inflight=0 out of range (1..65536)" },
 	{ "max_inflight=65537", "max_inflight=65537 out of range (1..65536)" },
+	{ "upcall_timeout_ms=0", "upcall_timeout_ms=0 out of range (1..600000)" },
+	{ "upcall_timeout_ms=600001",
+	  "upcall_timeout_ms=600001 out of range (1..600000)" },
 	{ "strategy=bogus",
 	  "unknown strategy 'bogus' (spinlock, kthread, shard or singleflight)" },
 };
@@ -162,8 +169,8 @@ TEST(insmod_out_of_range)
 TEST(insmod_bounds_load)
 {
 	static const char * const good[] = {
-		"capacity=1 load_delay_us=0 slow_load_ms=0 loader_max_active=1 shards=1 max_inflight=1",
-		"capacity=1048576 load_delay_us=10000000 slow_load_ms=600000 loader_max_active=512 shards=1024 max_inflight=65536",
+		"capacity=1 capacity_bytes=8192 load_delay_us=0 slow_load_ms=0 loader_max_active=1 shards=1 max_inflight=1",
+		"capacity=1048576 capacity_bytes=1099511627776 load_delay_us=10000000 slow_load_ms=600000 loader_max_active=512 shards=1024 max_inflight=65536",
 	};
 	size_t i;
 	int ret;

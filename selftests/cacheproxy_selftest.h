@@ -70,7 +70,7 @@ static const struct {
 	CP_COUNTER(loads_failed), CP_COUNTER(coalesced),
 	CP_COUNTER(evictions), CP_COUNTER(expirations),
 	CP_COUNTER(invalidations), CP_COUNTER(entries), CP_COUNTER(inflight),
-	CP_COUNTER(nomem),
+	CP_COUNTER(nomem), CP_COUNTER(refused), CP_COUNTER(bytes),
 };
 
 #define CP_NR_COUNTERS	ARRAY_SIZE(cp_counters)

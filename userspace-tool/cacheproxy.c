@@ -30,7 +30,8 @@ static const char usage_text[] =
 "  stats             the counters as \"name value\" lines: strategy, lookups,\n"
 "                    hits, misses, loads_started, loads_ok, loads_failed,\n"
 "                    coalesced, evictions, expirations, invalidations,\n"
-"                    entries, inflight, then one line \"lat_ns_log2_I C\"\n"
+"                    entries, inflight, nomem, refused, bytes, then one\n"
+"                    line \"lat_ns_log2_I C\"\n"
 "                    per non-empty latency bucket: C lookups took\n"
 "                    [2^I, 2^(I+1)) ns (bucket 0 also counts 0 ns, the\n"
 "                    last one everything longer); the names are those of\n"
@@ -135,6 +136,8 @@ static int cmd_stats(int fd)
 	P(entries);
 	P(inflight);
 	P(nomem);
+	P(refused);
+	P(bytes);
 #undef P
 	for (i = 0; i < CACHEPROXY_LAT_BUCKETS; i++) {
 		if (st.lat_ns_log2[i])

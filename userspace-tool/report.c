@@ -30,6 +30,8 @@ static const struct {
 	F(entries, true),
 	F(inflight, true),
 	F(nomem, false),
+	F(refused, false),
+	F(bytes, true),
 #undef F
 };
 

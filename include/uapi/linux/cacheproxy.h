@@ -39,8 +39,14 @@
 
 /* Keys are 1..255 bytes with no NUL and no newline. */
 #define CACHEPROXY_KEY_MAX	255
-/* A value is "KEY:N", N a decimal u64: at most 255 + 1 + 20 bytes. */
-#define CACHEPROXY_VALUE_MAX	276
+/*
+ * Values are 0..CACHEPROXY_VALUE_MAX bytes of any kind (NUL and newline
+ * included). The synthetic loader's values are "KEY:N", N a decimal u64:
+ * at most 255 + 1 + 20 bytes. (Before daemons could answer loads this was
+ * 276; a program built with that still works: a longer value fails its
+ * GET with ENOSPC and the length it needs.)
+ */
+#define CACHEPROXY_VALUE_MAX	4096
 /* GET_BATCH takes at most this many keys per call. */
 #define CACHEPROXY_BATCH_MAX	256
 
@@ -142,7 +148,7 @@ struct cacheproxy_key {
 	__u32 reserved;
 };
 
-#define CACHEPROXY_STATS_VERSION	3
+#define CACHEPROXY_STATS_VERSION	4
 #define CACHEPROXY_LAT_BUCKETS		32
 #define CACHEPROXY_STRATEGY_LEN		16
 
@@ -154,7 +160,7 @@ struct cacheproxy_key {
  *		so old callers keep working (the size encoded in the command
  *		number is not looked at).
  * @version:	out: CACHEPROXY_STATS_VERSION (1: up to @strategy; 2 added
- *		@nomem; 3 added @refused)
+ *		@nomem; 3 added @refused; 4 added @bytes)
  * @lookups:	lookups made (hits + misses)
  * @hits:	lookups answered from the cache, without waiting for a load
  * @misses:	lookups that waited for a load (their own or a shared one),
@@ -178,6 +184,9 @@ struct cacheproxy_key {
  *		@loads_failed instead)
  * @refused:	misses that could not start a load: EAGAIN (max_inflight
  *		loads in flight) or ESHUTDOWN (the module is unloading)
+ * @bytes:	memory held by the entries cached now (a gauge), each
+ *		counted at the size of the slab object that holds it: what
+ *		the capacity_bytes parameter bounds
  */
 struct cacheproxy_stats {
 	__u32 size;
@@ -198,6 +207,7 @@ struct cacheproxy_stats {
 	char strategy[CACHEPROXY_STRATEGY_LEN];
 	__u64 nomem;
 	__u64 refused;
+	__u64 bytes;
 };
 
 /**
