@@ -54,6 +54,8 @@
 #define MAX_SCRIPT	8
 /* A scripted write result: take everything (as the kernel does). */
 #define W_ALL		(1 << 30)
+/* One byte more than a value may have: answered EFBIG. */
+#define BIG_LEN		(CACHEPROXY_VALUE_MAX + 1)
 
 static const char *daemon_path;
 static char dir[64];
@@ -733,7 +735,7 @@ static void test_cli(void)
 /* The static backend: every kind of answer, a long header, a batch. */
 static void test_static(void)
 {
-	char big[400], arg[600];
+	char big[BIG_LEN + 1], arg[BIG_LEN + 100], log[64];
 	const char *args[] = { arg, NULL };
 	struct req r[] = {
 		R(1, "a"), R(2, "nul"), R(3, "empty"), R(4, "big"),
@@ -746,8 +748,8 @@ static void test_static(void)
 	long long t0;
 	int n;
 
-	memset(big, 'x', 300);
-	big[300] = '\0';
+	memset(big, 'x', BIG_LEN);
+	big[BIG_LEN] = '\0';
 	snprintf(arg, sizeof(arg),
 		 "static:a=1,nul=a\\x00b\\nc,empty=,big=%s,comma=x\\,y\\=z",
 		 big);
@@ -771,7 +773,7 @@ static void test_static(void)
 		      "static: a value with NUL and newline");
 		check(answer_is(&a[2], 3, 0, "", 0), "static: an empty value");
 		check(answer_is(&a[3], 4, -EFBIG, NULL, 0),
-		      "static: a value of 300 bytes: EFBIG");
+		      "static: a value of %d bytes: EFBIG", BIG_LEN);
 		check(answer_is(&a[4], 5, -ENOENT, NULL, 0),
 		      "static: a missing key: ENOENT");
 		check(answer_is(&a[5], 6, 0, "x,y=z", 5),
@@ -797,8 +799,8 @@ static void test_static(void)
 		   status_get(f.status, "queries") == 8,
 		   "static: SIGUSR1 writes the counters"))
 		printf("#   %s", slurp(f.status));
-	check(strstr(slurp(f.err), "get big: a value of 300 bytes") != NULL,
-	      "static: EFBIG is logged");
+	snprintf(log, sizeof(log), "get big: a value of %d bytes", BIG_LEN);
+	check(strstr(slurp(f.err), log) != NULL, "static: EFBIG is logged");
 	check(f.ch[0].padded >= 5 && !f.ch[0].malformed,
 	      "static: the padding bytes of the answers are zero (%d padded answers)",
 	      f.ch[0].padded);
@@ -902,17 +904,18 @@ static void test_batch(void)
 /* Makes the SQLite database of the tests. */
 static void make_db(const char *path)
 {
-	static const char sql[] =
-		"CREATE TABLE kv(key TEXT PRIMARY KEY, value BLOB);"
-		"INSERT INTO kv VALUES('k1', 'v1');"
-		"INSERT INTO kv VALUES('bin', x'000aff');"
-		"INSERT INTO kv VALUES('nullv', NULL);"
-		"INSERT INTO kv VALUES('int', 42);"
-		"INSERT INTO kv VALUES('big', zeroblob(277));"
-		"INSERT INTO kv VALUES('max', zeroblob(276));";
-	char *msg = NULL;
+	char *msg = NULL, sql[512];
 	sqlite3 *s;
 
+	snprintf(sql, sizeof(sql),
+		 "CREATE TABLE kv(key TEXT PRIMARY KEY, value BLOB);"
+		 "INSERT INTO kv VALUES('k1', 'v1');"
+		 "INSERT INTO kv VALUES('bin', x'000aff');"
+		 "INSERT INTO kv VALUES('nullv', NULL);"
+		 "INSERT INTO kv VALUES('int', 42);"
+		 "INSERT INTO kv VALUES('big', zeroblob(%d));"
+		 "INSERT INTO kv VALUES('max', zeroblob(%d));",
+		 BIG_LEN, CACHEPROXY_VALUE_MAX);
 	unlink(path);
 	if (sqlite3_open(path, &s) != SQLITE_OK ||
 	    sqlite3_exec(s, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -956,9 +959,9 @@ static void test_sqlite(void)
 		check(answer_is(&a[3], 4, 0, "42", 2),
 		      "sqlite: an INTEGER as its text");
 		check(answer_is(&a[4], 5, -EFBIG, NULL, 0),
-		      "sqlite: 277 bytes: EFBIG");
+		      "sqlite: %d bytes: EFBIG", BIG_LEN);
 		check(answer_is(&a[5], 6, 0, zeros, CACHEPROXY_VALUE_MAX),
-		      "sqlite: 276 bytes: the value");
+		      "sqlite: %d bytes: the value", CACHEPROXY_VALUE_MAX);
 		check(answer_is(&a[6], 7, -ENOENT, NULL, 0),
 		      "sqlite: no row: ENOENT");
 	}
@@ -1016,14 +1019,14 @@ static void test_sqlite(void)
  */
 static void test_log_limit(void)
 {
-	char arg[400], *err, *p;
+	char arg[BIG_LEN + 100], log[64], *err, *p;
 	const char *args[] = { arg, NULL };
 	struct req r[24];
 	struct ans a[24];
 	struct fake f;
 	int i, n, printed = 0, more = 0;
 
-	snprintf(arg, sizeof(arg), "static:big=%0300d", 0);
+	snprintf(arg, sizeof(arg), "static:big=%0*d", BIG_LEN, 0);
 	for (i = 0; i < 24; i++)
 		r[i] = (struct req)R((uint64_t)i + 1, "big");
 	if (fake_start(&f, 1, args)) {
@@ -1038,7 +1041,8 @@ static void test_log_limit(void)
 	check(n == 24 && fake_wait(&f, 5000) == 1,
 	      "log: 24 EFBIG answers, then the channel closed: exit 1");
 	err = slurp(f.err);
-	for (p = err; (p = strstr(p, "get big: a value of 300 bytes")); p++)
+	snprintf(log, sizeof(log), "get big: a value of %d bytes", BIG_LEN);
+	for (p = err; (p = strstr(p, log)); p++)
 		printed++;
 	for (p = err; (p = strstr(p, LD_PROG ": ")); p++) {
 		int k;
@@ -1163,17 +1167,18 @@ static int redis_connect(void)
 static int redis_cmd(int argc, const char *const *argv, const size_t *lens,
 		     int nlines, char *reply, size_t size)
 {
-	char buf[4096];
+	/* Room for a value longer than the longest, and a few small arguments. */
+	char buf[2 * CACHEPROXY_VALUE_MAX];
 	size_t len, off = 0;
-	int fd = redis_connect(), i, seen = 0;
+	int fd, i, seen = 0;
 	ssize_t n;
 
-	if (fd < 0)
-		return -1;
 	len = (size_t)snprintf(buf, sizeof(buf), "*%d\r\n", argc);
 	for (i = 0; i < argc; i++) {
 		size_t l = lens && lens[i] ? lens[i] : strlen(argv[i]);
 
+		if (len + 32 + l > sizeof(buf))
+			return -1;
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
 					"$%zu\r\n", l);
 		memcpy(buf + len, argv[i], l);
@@ -1181,6 +1186,9 @@ static int redis_cmd(int argc, const char *const *argv, const size_t *lens,
 		memcpy(buf + len, "\r\n", 2);
 		len += 2;
 	}
+	fd = redis_connect();
+	if (fd < 0)
+		return -1;
 	if (write(fd, buf, len) != (ssize_t)len) {
 		close(fd);
 		return -1;
@@ -1265,7 +1273,7 @@ static void redis_stop(void)
 
 static bool redis_fill(void)
 {
-	static char big[300], max[CACHEPROXY_VALUE_MAX];
+	static char big[BIG_LEN], max[CACHEPROXY_VALUE_MAX];
 	const char *hset[] = { "HSET", "h", "f", "v" };
 	char reply[64];
 
@@ -1351,13 +1359,13 @@ static void test_redis(void)
 		check(answer_is(&a[1], 2, 0, "\0\n\xff", 3),
 		      "redis: a value with NUL and newline");
 		check(answer_is(&a[2], 3, -EFBIG, NULL, 0),
-		      "redis: 300 bytes: EFBIG");
+		      "redis: %d bytes: EFBIG", BIG_LEN);
 		check(answer_is(&a[3], 4, -ENOENT, NULL, 0),
 		      "redis: nil: ENOENT");
 		check(answer_is(&a[4], 5, -EIO, NULL, 0),
 		      "redis: a hash (WRONGTYPE): EIO");
 		check(answer_is(&a[5], 6, 0, max, sizeof(max)),
-		      "redis: 276 bytes: the value");
+		      "redis: %d bytes: the value", CACHEPROXY_VALUE_MAX);
 	}
 	check(strstr(slurp(f.err), "get h: redis: GET: WRONGTYPE") != NULL,
 	      "redis: the error reply is logged");
