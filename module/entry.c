@@ -95,7 +95,7 @@ struct cacheproxy_entry *cacheproxy_entry_alloc(const char *key, size_t key_len,
 	if (key_len > CACHEPROXY_KEY_MAX || val_len > CACHEPROXY_VALUE_MAX)
 		return NULL;
 	/* Runs in the loader's worker: the fault point stands for failslab. */
-	if (cacheproxy_fault_alloc(ENTRY_SIZE(key_len + val_len)))
+	if (cacheproxy_fault_fail_alloc(ENTRY_SIZE(key_len + val_len)))
 		return NULL;
 	e = kmem_cache_alloc(entry_slab[entry_class(key_len + val_len)],
 			     GFP_KERNEL);

@@ -14,7 +14,7 @@ static DECLARE_FAULT_ATTR(fail_cacheproxy);
 static struct dentry *fail_cacheproxy_dir;
 
 /* Returns true when the allocation of @size bytes must pretend to fail. */
-bool cacheproxy_fault_alloc(size_t size)
+bool cacheproxy_fault_fail_alloc(size_t size)
 {
 	return should_fail(&fail_cacheproxy, size);
 }

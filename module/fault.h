@@ -23,7 +23,7 @@
 #if IS_ENABLED(CONFIG_FAULT_INJECTION)
 void cacheproxy_fault_init(void);
 void cacheproxy_fault_uninit(void);
-bool cacheproxy_fault_alloc(size_t size);
+bool cacheproxy_fault_fail_alloc(size_t size);
 #else
 static inline void cacheproxy_fault_init(void)
 {
@@ -33,7 +33,7 @@ static inline void cacheproxy_fault_uninit(void)
 {
 }
 
-static inline bool cacheproxy_fault_alloc(size_t size)
+static inline bool cacheproxy_fault_fail_alloc(size_t size)
 {
 	return false;
 }
