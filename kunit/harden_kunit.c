@@ -17,9 +17,9 @@
 #include <linux/string.h>
 #include <linux/time64.h>
 
+#include "counters.h"
 #include "helpers.h"
 #include "params.h"
-#include "stats.h"
 
 /**
  * struct lone_waiter - one lookup in a thread of its own, killable

@@ -29,9 +29,9 @@
 #include <linux/cacheproxy.h>
 
 #include "cache.h"
+#include "counters.h"
 #include "entry.h"
 #include "loader.h"
-#include "stats.h"
 
 /* Delays up to this long are slept with usleep_range(), uninterrupted. */
 #define LOADER_SHORT_DELAY_US	20000

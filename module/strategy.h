@@ -13,8 +13,8 @@
 
 #include "cache.h"
 #include "clock.h"
+#include "counters.h"
 #include "loader.h"
-#include "stats.h"
 
 struct cacheproxy_value;
 struct seq_file;

@@ -27,8 +27,8 @@
 #include <linux/slab.h>
 #include <linux/time64.h>
 
+#include "counters.h"
 #include "entry.h"
-#include "stats.h"
 #include "strategy.h"
 #include "table.h"
 

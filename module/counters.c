@@ -12,7 +12,7 @@
 #include <linux/string.h>
 #include <kunit/visibility.h>
 
-#include "stats.h"
+#include "counters.h"
 
 /* A gauge summed while it moves may dip below zero: report 0 then. */
 static u64 gauge(u64 sum)

@@ -4,8 +4,8 @@
  * lookup latency. Updates are this_cpu operations, safe from any context and
  * never contended; readers sum over the possible CPUs.
  */
-#ifndef _CACHEPROXY_STATS_H
-#define _CACHEPROXY_STATS_H
+#ifndef _CACHEPROXY_COUNTERS_H
+#define _CACHEPROXY_COUNTERS_H
 
 #include <linux/percpu.h>
 #include <linux/types.h>
@@ -81,4 +81,4 @@ static inline void cacheproxy_counters_add(struct cacheproxy_counters *c,
 	this_cpu_add(c->pcpu->ctr[i], n);
 }
 
-#endif /* _CACHEPROXY_STATS_H */
+#endif /* _CACHEPROXY_COUNTERS_H */
