@@ -12,10 +12,10 @@
 
 #include "bench.h"
 #include "cache.h"
-#include "chardev.h"
 #include "entry.h"
 #include "fault.h"
 #include "flight.h"
+#include "miscdev.h"
 #include "params.h"
 #include "plant.h"
 #include "procfs.h"
@@ -47,9 +47,9 @@ static int __init cacheproxy_init(void)
 	if (ret)
 		goto err_bench;
 	/* Last: an open device pins the module, which must not fail now. */
-	ret = cacheproxy_chardev_init(cacheproxy_main_cache);
+	ret = cacheproxy_miscdev_init(cacheproxy_main_cache);
 	if (ret)
-		goto err_chardev;
+		goto err_miscdev;
 
 	if (CACHEPROXY_HAS_BUSTED || CACHEPROXY_PLANTED) {
 		pr_warn("a test build with a deliberate bug: never use it\n");
@@ -59,7 +59,7 @@ static int __init cacheproxy_init(void)
 		cacheproxy_strategy_name(cacheproxy_param_strategy));
 	return 0;
 
-err_chardev:
+err_miscdev:
 	cacheproxy_bench_uninit();
 err_bench:
 	/* A /proc lookup may already wait for a load: answer it first. */
@@ -86,7 +86,7 @@ err_entry_slab:
 static void __exit cacheproxy_exit(void)
 {
 	cacheproxy_cache_shutdown(cacheproxy_main_cache);
-	cacheproxy_chardev_uninit();
+	cacheproxy_miscdev_uninit();
 	cacheproxy_bench_uninit();
 	cacheproxy_procfs_uninit();
 	cacheproxy_cache_destroy(cacheproxy_main_cache);

@@ -58,13 +58,13 @@ double cp_rng_double(struct cp_rng *r)
 }
 
 /* log1p(x) / x, continuous at 0 */
-static double helper1(double x)
+static double log1p_over_x(double x)
 {
 	return fabs(x) > 1e-8 ? log1p(x) / x : 1.0 - x / 2.0;
 }
 
 /* expm1(x) / x, continuous at 0 */
-static double helper2(double x)
+static double expm1_over_x(double x)
 {
 	return fabs(x) > 1e-8 ? expm1(x) / x : 1.0 + x / 2.0;
 }
@@ -74,7 +74,7 @@ static double zipf_h_integral(const struct cp_zipf *z, double x)
 {
 	double lx = log(x);
 
-	return helper2((1.0 - z->s) * lx) * lx;
+	return expm1_over_x((1.0 - z->s) * lx) * lx;
 }
 
 static double zipf_h(const struct cp_zipf *z, double x)
@@ -88,7 +88,7 @@ static double zipf_h_integral_inv(const struct cp_zipf *z, double x)
 
 	if (t < -1.0)
 		t = -1.0;
-	return exp(helper1(t) * x);
+	return exp(log1p_over_x(t) * x);
 }
 
 void cp_zipf_init(struct cp_zipf *z, uint64_t n, double s)

@@ -29,11 +29,11 @@
 
 #include "cache.h"
 #include "channel.h"
-#include "chardev.h"
 #include "entry.h"
+#include "miscdev.h"
 
 /* Set once at init, before the device exists. */
-static struct cacheproxy_cache *chardev_cache;
+static struct cacheproxy_cache *miscdev_cache;
 
 /* Copies a key in from user space; checks only what needs no copy. */
 static int key_from_user(char *key, u64 ukey, u32 key_len)
@@ -72,7 +72,7 @@ static int get_one(u64 ukey, u32 key_len, u64 uval, u32 value_size,
 	ret = key_from_user(key, ukey, key_len);
 	if (ret)
 		return ret;
-	ret = cacheproxy_lookup_value(chardev_cache, key, key_len, &v);
+	ret = cacheproxy_lookup_value(miscdev_cache, key, key_len, &v);
 	if (ret)
 		return ret;
 	*value_len = v.len;
@@ -181,7 +181,7 @@ static long ioc_invalidate(unsigned int cmd, struct cacheproxy_key __user *uarg)
 	ret = key_from_user(key, arg.key, arg.key_len);
 	if (ret)
 		return ret;
-	return cacheproxy_invalidate(chardev_cache, key, arg.key_len);
+	return cacheproxy_invalidate(miscdev_cache, key, arg.key_len);
 }
 
 /*
@@ -201,7 +201,7 @@ static long ioc_stats(struct cacheproxy_stats __user *uarg)
 	st = kmalloc(sizeof(*st), GFP_KERNEL_ACCOUNT);
 	if (!st)
 		return -ENOMEM;
-	cacheproxy_stats_read(chardev_cache, st);
+	cacheproxy_stats_read(miscdev_cache, st);
 	if (copy_to_user(uarg, st, min_t(size_t, size, sizeof(*st))))
 		ret = -EFAULT;
 	kfree(st);
@@ -216,7 +216,7 @@ static long ioc_stats(struct cacheproxy_stats __user *uarg)
 static long ioc_loader_attach(struct file *file,
 			      struct cacheproxy_loader_attach __user *uarg)
 {
-	struct cacheproxy_upcall *up = cacheproxy_cache_upcall(chardev_cache);
+	struct cacheproxy_upcall *up = cacheproxy_cache_upcall(miscdev_cache);
 	struct cacheproxy_loader_attach arg;
 	u32 size;
 	int ret;
@@ -256,7 +256,7 @@ static bool cmd_is(unsigned int cmd, unsigned int like)
 	return _IOC_NR(cmd) == _IOC_NR(like) && _IOC_DIR(cmd) == _IOC_DIR(like);
 }
 
-static long chardev_ioctl(struct file *file, unsigned int cmd,
+static long miscdev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
@@ -273,7 +273,7 @@ static long chardev_ioctl(struct file *file, unsigned int cmd,
 	if (cmd == CACHEPROXY_IOC_FLUSH) {
 		if (!writable)
 			return -EBADF;
-		cacheproxy_flush(chardev_cache);
+		cacheproxy_flush(miscdev_cache);
 		return 0;
 	}
 	if (cmd_is(cmd, CACHEPROXY_IOC_STATS))
@@ -283,27 +283,27 @@ static long chardev_ioctl(struct file *file, unsigned int cmd,
 	return -ENOTTY;
 }
 
-static const struct file_operations chardev_fops = {
+static const struct file_operations miscdev_fops = {
 	.owner = THIS_MODULE,
-	.unlocked_ioctl = chardev_ioctl,
+	.unlocked_ioctl = miscdev_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
 };
 
-static struct miscdevice chardev_misc = {
+static struct miscdevice miscdev_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "cacheproxy",
-	.fops = &chardev_fops,
+	.fops = &miscdev_fops,
 	.mode = 0600,
 };
 
-int cacheproxy_chardev_init(struct cacheproxy_cache *cache)
+int cacheproxy_miscdev_init(struct cacheproxy_cache *cache)
 {
-	chardev_cache = cache;
-	return misc_register(&chardev_misc);
+	miscdev_cache = cache;
+	return misc_register(&miscdev_misc);
 }
 
-void cacheproxy_chardev_uninit(void)
+void cacheproxy_miscdev_uninit(void)
 {
-	misc_deregister(&chardev_misc);
+	misc_deregister(&miscdev_misc);
 }
