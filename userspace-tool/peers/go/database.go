@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+
+package main
+
+import (
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Database is the slow loader behind every proxy, as in the Go demo: one
+// mutex held across the query's sleep, so queries are serialised and N
+// distinct misses cost at least N x delay whatever the proxy does.
+//
+// A query for KEY answers "KEY:N", N the number of that query (1, 2, ...)
+// in this database, so an answer can be traced to the load that made it.
+type Database struct {
+	delay time.Duration
+
+	mu     sync.Mutex     // serialises queries; protects the fields below
+	keyOf  []string       // keyOf[N-1]: the key that load N was for
+	perKey map[string]int // queries per key
+}
+
+// NewDatabase returns an empty database whose queries sleep delay.
+func NewDatabase(delay time.Duration) *Database {
+	return &Database{delay: delay, perKey: make(map[string]int)}
+}
+
+// Load queries key: sleeps the delay with the database locked, counts the
+// query and returns "KEY:N".
+func (db *Database) Load(key string) string {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.delay > 0 {
+		time.Sleep(db.delay)
+	}
+	db.keyOf = append(db.keyOf, key)
+	db.perKey[key]++
+	return key + ":" + strconv.Itoa(len(db.keyOf))
+}
+
+// Loads returns the number of queries so far.
+func (db *Database) Loads() int {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return len(db.keyOf)
+}
+
+// LoadsOf returns the number of queries for key so far.
+func (db *Database) LoadsOf(key string) int {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.perKey[key]
+}
+
+// KeyOfLoad returns the key that load n was for, and false if there was no
+// load n.
+func (db *Database) KeyOfLoad(n int) (string, bool) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if n < 1 || n > len(db.keyOf) {
+		return "", false
+	}
+	return db.keyOf[n-1], true
+}
