@@ -52,7 +52,8 @@ cp_need_bench_packages()
 	mkdir -p "$CP_CACHE"
 	cp_need_packages "$CP_SRC_PKG" qemu-system-x86 busybox-static \
 		gcc make flex bison bc libelf-dev libssl-dev cpio kmod rsync \
-		xz-utils python3 perl sparse gcc-multilib libsqlite3-dev
+		xz-utils python3 perl sparse gcc-multilib libsqlite3-dev \
+		golang-go golang-golang-x-sync-dev
 }
 
 # cp_kernel_field NAME COLUMN: one column of scripts/vm/kernels for NAME.
