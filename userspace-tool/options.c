@@ -14,6 +14,7 @@
 #include <linux/cacheproxy.h>
 
 #include "client.h"
+#include "memcached.h"
 #include "options.h"
 
 static const char usage_text[] =
@@ -72,6 +73,11 @@ static const char usage_text[] =
 "                              /dev/cacheproxy, which must fail with ENOTTY\n"
 "                              (anything else is a wrong answer); keys are\n"
 "                              made and the call timed exactly as a GET\n"
+"                       memcached  no module: the same lookups against a\n"
+"                              memcached server (--memcached) in the\n"
+"                              look-aside pattern: get; on a miss ask a\n"
+"                              \"database\", then set (see \"memcached\"\n"
+"                              below); one connection per thread\n"
 "  -B, --batch N        keys per GET_BATCH (default 64; 1..256; batch only)\n"
 "  -p, --key-prefix P   keys are P followed by a number (default \"key-\");\n"
 "                       \"enoent-\" and \"eio-\" prefixes expect that errno,\n"
@@ -106,6 +112,33 @@ static const char usage_text[] =
 "                       must not change during the run. Not with --via\n"
 "                       noop or --mix eio\n"
 "\n"
+"memcached (--via memcached):\n"
+"      --memcached ADDR\n"
+"                       the server: unix:PATH (or a PATH beginning with\n"
+"                       '/'), IPV4[:PORT], [IPV6][:PORT] or\n"
+"                       localhost[:PORT], the port 11211 if none is given\n"
+"                       (default " CP_MC_DEFAULT_ADDR "); the text protocol\n"
+"      --delay-us N     the database's time per query, in microseconds\n"
+"                       (default 10, as the Go demo's; 0..1000000)\n"
+"  Each lookup is a get; on a miss the thread asks the database, which\n"
+"  holds one process-wide mutex across a --delay-us sleep (queries one at a\n"
+"  time, as the Go demo's database), then sets the key to its answer. The\n"
+"  database's value of key K is \"K:N\", N its queries of K so far;\n"
+"  \"enoent-\" and \"eio-\" keys fail with ENOENT and EIO after the same\n"
+"  sleep and are not stored. Nothing deduplicates: threads that miss one\n"
+"  key at once each query the database, and loads per distinct key counts\n"
+"  those queries. Every answer is checked: a value must be K:N for the key\n"
+"  asked, with any N (memcached may answer what another thread's miss\n"
+"  stored); when every value cached came from this run (--flush, or\n"
+"  --scenario hit, which first stores K:1 for every key, pipelined and\n"
+"  without the sleep), N must also be one the database gave. The figures\n"
+"  the module would give are memcached's \"stats\" (lookups = cmd_get,\n"
+"  hits = get_hits, misses = get_misses, entries = curr_items) and the\n"
+"  database's (loads = queries); they assume no one else uses the server.\n"
+"  --mix inval and flush send delete and flush_all. Keys must be at most\n"
+"  250 bytes, without spaces or control characters. Not with --expect or\n"
+"  --allow-enomem.\n"
+"\n"
 "Output:\n"
 "  -j, --json FILE      write all figures as one JSON object (\"-\": stdout)\n"
 "  -q, --quiet          no live line and no summary (errors still reported)\n"
@@ -139,13 +172,16 @@ static const char usage_text[] =
 "  1  wrong answers or errors were seen (or the run could not be completed)\n"
 "  2  usage error (a --expect FILE that cannot be read or parsed too), or\n"
 "     the module is not loaded (" CP_DEFAULT_DEVICE " or the proc file missing\n"
-"     or unusable)\n";
+"     or unusable), or (--via memcached) the server cannot be reached or\n"
+"     does not answer \"stats\" as memcached does\n";
 
 enum {
 	OPT_ZIPF_S = 256,
 	OPT_DEVICE,
 	OPT_PROC,
 	OPT_ALLOW_ENOMEM,
+	OPT_MEMCACHED,
+	OPT_DELAY_US,
 };
 
 static const struct option long_options[] = {
@@ -168,6 +204,8 @@ static const struct option long_options[] = {
 	{ "expect",	required_argument, NULL, 'e' },
 	{ "device",	required_argument, NULL, OPT_DEVICE },
 	{ "proc",	required_argument, NULL, OPT_PROC },
+	{ "memcached",	required_argument, NULL, OPT_MEMCACHED },
+	{ "delay-us",	required_argument, NULL, OPT_DELAY_US },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -185,6 +223,7 @@ static const char * const via_names[] = {
 	[CP_VIA_PROC] = "proc",
 	[CP_VIA_BATCH] = "batch",
 	[CP_VIA_NOOP] = "noop",
+	[CP_VIA_MEMCACHED] = "memcached",
 };
 
 const char *cp_scenario_name(enum cp_scenario s)
@@ -270,6 +309,7 @@ static int parse_name(const char *name, const char *s,
 		      const char * const *names, unsigned int n,
 		      unsigned int *out)
 {
+	char list[128] = "";
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
@@ -278,11 +318,12 @@ static int parse_name(const char *name, const char *s,
 			return 0;
 		}
 	}
-	if (n == 4)
-		return bad("%s: unknown value '%s' (one of %s, %s, %s, %s)",
-			   name, s, names[0], names[1], names[2], names[3]);
-	return bad("%s: unknown value '%s' (one of %s, %s, %s)",
-		   name, s, names[0], names[1], names[2]);
+	for (i = 0; i < n; i++) {
+		if (i)
+			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+		strncat(list, names[i], sizeof(list) - strlen(list) - 1);
+	}
+	return bad("%s: unknown value '%s' (one of %s)", name, s, list);
 }
 
 /* "inval=1,flush=0.1,enoent=5,eio=5" */
@@ -324,6 +365,11 @@ static int parse_mix(const char *s, struct cp_mix *mix)
 int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 {
 	bool burst_set = false, batch_set = false, zipf_set = false;
+	bool mc_set = false, delay_set = false;
+	struct sockaddr_storage ss;
+	char msg[160];
+	socklen_t len;
+	size_t i;
 	uint64_t v64;
 	unsigned int u = 0;
 	double d;
@@ -341,6 +387,8 @@ int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 	o->seed = 1;
 	o->device = CP_DEFAULT_DEVICE;
 	o->proc_lookup = CP_DEFAULT_PROC_LOOKUP;
+	o->memcached = CP_MC_DEFAULT_ADDR;
+	o->delay_us = 10;
 
 	opterr = 0;
 	optind = 1;
@@ -387,7 +435,7 @@ int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 			burst_set = true;
 			break;
 		case 'v':
-			if (parse_name("--via", optarg, via_names, 4, &u))
+			if (parse_name("--via", optarg, via_names, 5, &u))
 				return -1;
 			o->via = u;
 			break;
@@ -426,6 +474,19 @@ int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 			break;
 		case OPT_ALLOW_ENOMEM:
 			o->allow_enomem = true;
+			break;
+		case OPT_MEMCACHED:
+			if (cp_mc_parse_addr(optarg, &ss, &len, msg,
+					     sizeof(msg)))
+				return bad("--memcached: %s", msg);
+			o->memcached = optarg;
+			mc_set = true;
+			break;
+		case OPT_DELAY_US:
+			if (parse_uint("--delay-us", optarg, 0, 1000000,
+				       &o->delay_us))
+				return -1;
+			delay_set = true;
 			break;
 		case 'e':
 			o->expect_path = optarg;
@@ -466,6 +527,24 @@ int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 		return bad("--expect: --via noop looks nothing up");
 	if (o->expect_path && o->mix.eio > 0)
 		return bad("--mix eio needs the synthetic loader, not --expect");
+	if ((mc_set || delay_set) && o->via != CP_VIA_MEMCACHED)
+		return bad("%s needs --via memcached",
+			   mc_set ? "--memcached" : "--delay-us");
+	if (o->via == CP_VIA_MEMCACHED) {
+		if (o->expect_path)
+			return bad("--expect: --via memcached asks its own database, not a loader daemon's");
+		if (o->allow_enomem)
+			return bad("--allow-enomem: --via memcached injects no faults");
+		/* "enoent-" PREFIX NUM must be a memcached key */
+		if (strlen(o->prefix) > CP_MC_KEY_MAX - 20 - strlen("enoent-"))
+			return bad("--key-prefix: '%s' is too long for memcached (at most %zu bytes)",
+				   o->prefix,
+				   CP_MC_KEY_MAX - 20 - strlen("enoent-"));
+		for (i = 0; o->prefix[i]; i++) {
+			if (!cp_mc_key_ok(o->prefix + i, 1))
+				return bad("--key-prefix: a memcached key cannot hold spaces or control characters");
+		}
+	}
 	if (!o->ops && !o->duration)
 		o->duration = 10;
 	return 0;

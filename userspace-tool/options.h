@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct cp_expect;
+struct cp_la;
 
 enum cp_scenario {
 	CP_SCENARIO_SINGLEKEY,
@@ -24,6 +25,7 @@ enum cp_via {
 	CP_VIA_PROC,
 	CP_VIA_BATCH,
 	CP_VIA_NOOP,
+	CP_VIA_MEMCACHED,
 };
 
 /* --mix: percentages of operations (or of bursts) */
@@ -56,6 +58,10 @@ struct cp_opts {
 	const struct cp_expect *expect;
 	const char *device;
 	const char *proc_lookup;
+	const char *memcached;	/* --via memcached: the server's address */
+	unsigned int delay_us;	/* --via memcached: the database's sleep */
+	/* the server and the database (lookaside.h): made by main() */
+	struct cp_la *la;
 };
 
 /* Exit codes of cacheproxy-stress, documented in --help. */

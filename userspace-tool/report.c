@@ -135,6 +135,23 @@ static const double pcts[] = { 50, 90, 99, 99.9 };
 static const char * const pct_names[] = { "p50", "p90", "p99", "p99.9" };
 static const char * const pct_keys[] = { "p50", "p90", "p99", "p999" };
 
+static void kernel_stats_text(FILE *f, const struct cp_results *r)
+{
+	unsigned int i;
+
+	fprintf(f, "kernel stats  (after - before)\n");
+	for (i = 0; i < NR_STAT_FIELDS; i++) {
+		if (stat_fields[i].gauge)
+			fprintf(f, "  %-14s %llu (now)\n",
+				stat_fields[i].name,
+				(unsigned long long)stat(&r->after, i));
+		else
+			fprintf(f, "  %-14s %llu\n", stat_fields[i].name,
+				(unsigned long long)(stat(&r->after, i) -
+						     stat(&r->before, i)));
+	}
+}
+
 void cp_report_text(FILE *f, const struct cp_results *r,
 		    const struct cp_opts *o)
 {
@@ -142,9 +159,14 @@ void cp_report_text(FILE *f, const struct cp_results *r,
 	char a[32];
 	unsigned int i;
 
-	fprintf(f, "cacheproxy-stress: strategy %s, scenario %s, via %s",
-		r->before.strategy, cp_scenario_name(o->scenario),
-		cp_via_name(o->via));
+	if (o->via == CP_VIA_MEMCACHED)
+		fprintf(f, "cacheproxy-stress: memcached at %s, look-aside with a database of %u us a query, scenario %s, via %s",
+			o->memcached, o->delay_us,
+			cp_scenario_name(o->scenario), cp_via_name(o->via));
+	else
+		fprintf(f, "cacheproxy-stress: strategy %s, scenario %s, via %s",
+			r->before.strategy, cp_scenario_name(o->scenario),
+			cp_via_name(o->via));
 	if (o->via == CP_VIA_BATCH)
 		fprintf(f, " (batch %u)", o->batch);
 	fprintf(f, ", %u threads", o->threads);
@@ -189,6 +211,8 @@ void cp_report_text(FILE *f, const struct cp_results *r,
 	else if (cp_scenario_bursts(o->scenario))
 		fprintf(f, " (same-N not checked: %s)",
 			o->expect ? "--expect compares each value whole" :
+			o->via == CP_VIA_MEMCACHED ?
+			"the look-aside pattern does not deduplicate" :
 			strcmp(r->before.strategy, "spinlock") == 0 ?
 			"spinlock does not deduplicate" :
 			o->burst < 2 ? "burst 1" : "--mix inval/flush");
@@ -200,24 +224,21 @@ void cp_report_text(FILE *f, const struct cp_results *r,
 	print_errnos(f, "  by errno", r->errs);
 
 	if (!r->have_after) {
-		fprintf(f, "kernel stats  unavailable at the end\n");
+		fprintf(f, "%s  unavailable at the end\n",
+			o->via == CP_VIA_MEMCACHED ? "memcached   " :
+			"kernel stats");
 	} else {
-		fprintf(f, "kernel stats  (after - before)\n");
-		for (i = 0; i < NR_STAT_FIELDS; i++) {
-			if (stat_fields[i].gauge)
-				fprintf(f, "  %-14s %llu (now)\n",
-					stat_fields[i].name,
-					(unsigned long long)stat(&r->after, i));
-			else
-				fprintf(f, "  %-14s %llu\n", stat_fields[i].name,
-					(unsigned long long)(stat(&r->after, i) -
-							     stat(&r->before, i)));
-		}
+		if (o->via == CP_VIA_MEMCACHED)
+			cp_la_report_text(f, &r->la_before, &r->la_after);
+		else
+			kernel_stats_text(f, r);
 		fprintf(f, "hit ratio     %.4f\n",
 			ratio(DELTA(r, hits), DELTA(r, lookups)));
-		fprintf(f, "loads/key     %.2f (%llu loads started / %llu distinct keys asked)\n",
+		fprintf(f, "loads/key     %.2f (%llu %s / %llu distinct keys asked)\n",
 			ratio(DELTA(r, loads_started), r->distinct),
 			(unsigned long long)DELTA(r, loads_started),
+			o->via == CP_VIA_MEMCACHED ? "database queries" :
+			"loads started",
 			(unsigned long long)r->distinct);
 	}
 	fprintf(f, "verdict       %s\n",
@@ -348,6 +369,11 @@ int cp_report_json(const char *path, const struct cp_results *r,
 			ratio(DELTA(r, hits), DELTA(r, lookups)));
 		fprintf(f, "  \"loads_per_distinct_key\": %.6f,\n",
 			ratio(DELTA(r, loads_started), r->distinct));
+		if (o->via == CP_VIA_MEMCACHED) {
+			fprintf(f, "  \"memcached\": {\"address\": ");
+			json_string(f, o->memcached);
+			cp_la_report_json(f, o, &r->la_before, &r->la_after);
+		}
 	} else {
 		fprintf(f, "  \"stats_after\": null,\n  \"stats_delta\": null,\n");
 		fprintf(f, "  \"hit_ratio\": null,\n  \"loads_per_distinct_key\": null,\n");

@@ -12,6 +12,7 @@
 #include <linux/cacheproxy.h>
 
 #include "hist.h"
+#include "lookaside.h"
 #include "workers.h"
 
 /* Everything a run measured, summed over the workers and groups. */
@@ -34,6 +35,9 @@ struct cp_results {
 	struct cp_hist hist;
 	struct cacheproxy_stats before;
 	struct cacheproxy_stats after;
+	/* --via memcached: the counters before/after maps */
+	struct cp_la_stats la_before;
+	struct cp_la_stats la_after;
 	bool have_after;	/* STATS worked at the end */
 	bool interrupted;	/* stopped by SIGINT or SIGTERM */
 };

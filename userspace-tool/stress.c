@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cacheproxy-stress: drive the cacheproxy module from many threads and
- * verify every answer. This file holds main(): check the module is there,
- * start the workers, print the live line, stop, report. Options and exit
- * codes: see --help (options.c).
+ * cacheproxy-stress: drive the cacheproxy module (or, --via memcached, a
+ * memcached server in the look-aside pattern) from many threads and verify
+ * every answer. This file holds main(): check the module or the server is
+ * there, start the workers, print the live line, stop, report. Options and
+ * exit codes: see --help (options.c).
  */
 #include <errno.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "client.h"
 #include "expect.h"
 #include "keygen.h"
+#include "lookaside.h"
 #include "options.h"
 #include "report.h"
 #include "workers.h"
@@ -76,6 +78,27 @@ static int warm_keys(int fd, const struct cp_opts *o)
 	return 0;
 }
 
+/*
+ * The counters of the cache under test: the module's STATS, or with --via
+ * memcached the server's and the database's as the module names them (and
+ * whole in @la_st, if not NULL).
+ */
+static int read_stats(const struct cp_opts *o, int fd,
+		      struct cacheproxy_stats *st, struct cp_la_stats *la_st)
+{
+	struct cp_la_stats tmp;
+	int err;
+
+	if (o->via != CP_VIA_MEMCACHED)
+		return cp_dev_stats(fd, st);
+	if (!la_st)
+		la_st = &tmp;
+	err = cp_la_stats(o->la, la_st);
+	if (!err)
+		cp_la_stats_map(la_st, st);
+	return err;
+}
+
 /* Wait for the deadline, a signal or the end of --ops; live line. */
 static void supervise(struct cp_run *run, const struct cp_opts *o,
 		      const struct cacheproxy_stats *start, bool live)
@@ -96,7 +119,7 @@ static void supervise(struct cp_run *run, const struct cp_opts *o,
 		if (live && now >= next_live) {
 			uint64_t ops = cp_run_ops(run);
 
-			if (!cp_dev_stats(run->stats_fd, &cur)) {
+			if (!read_stats(o, run->stats_fd, &cur, NULL)) {
 				cp_live_line(stdout, now - run->start_ns,
 					     now - last_ns, ops - last_ops,
 					     &prev, &cur, start);
@@ -120,6 +143,87 @@ static void supervise(struct cp_run *run, const struct cp_opts *o,
 	}
 }
 
+/*
+ * The module: open the device, flush (--flush), warm the keys (--scenario
+ * hit), read STATS, check the proc file (--via proc). Returns 0, or the
+ * exit status after printing one line.
+ */
+static int open_module(const struct cp_opts *o, int *fdp,
+		       struct cp_results *res)
+{
+	int fd, err;
+
+	fd = cp_open(o->device);
+	if (fd < 0) {
+		fprintf(stderr, "cacheproxy-stress: %s: %s%s\n", o->device,
+			strerror(-fd),
+			fd == -ENOENT ? " (is the cacheproxy module loaded?)" : "");
+		return CP_EXIT_USAGE;
+	}
+	*fdp = fd;
+	err = o->flush ? cp_dev_flush(fd) : 0;
+	if (err) {
+		fprintf(stderr, "cacheproxy-stress: %s: CACHEPROXY_IOC_FLUSH: %s\n",
+			o->device, strerror(-err));
+		return CP_EXIT_USAGE;
+	}
+	if (o->scenario == CP_SCENARIO_HIT) {
+		err = warm_keys(fd, o);
+		if (err) {
+			fprintf(stderr, "cacheproxy-stress: %s: CACHEPROXY_IOC_GET_BATCH (warming the keys): %s\n",
+				o->device, strerror(-err));
+			return CP_EXIT_FAIL;
+		}
+	}
+	err = cp_dev_stats(fd, &res->before);
+	if (err) {
+		fprintf(stderr, "cacheproxy-stress: %s: CACHEPROXY_IOC_STATS: %s\n",
+			o->device, strerror(-err));
+		return CP_EXIT_USAGE;
+	}
+	if (o->via == CP_VIA_PROC) {
+		int pfd = cp_open(o->proc_lookup);
+
+		if (pfd < 0) {
+			fprintf(stderr, "cacheproxy-stress: %s: %s%s\n",
+				o->proc_lookup, strerror(-pfd),
+				pfd == -ENOENT ? " (is the cacheproxy module loaded?)" : "");
+			return CP_EXIT_USAGE;
+		}
+		close(pfd);
+	}
+
+	return 0;
+}
+
+/*
+ * --via memcached: connect the control connection and make the database,
+ * flush (--flush), store the keys (--scenario hit), read the counters.
+ * Returns 0, or the exit status after printing one line.
+ */
+static int open_memcached(struct cp_opts *o, struct cp_results *res)
+{
+	char msg[256];
+
+	o->la = cp_la_open(o, msg, sizeof(msg));
+	if (!o->la) {
+		fprintf(stderr, "cacheproxy-stress: memcached %s: %s\n",
+			o->memcached, msg);
+		return CP_EXIT_USAGE;
+	}
+	if (cp_la_prepare(o->la, msg, sizeof(msg))) {
+		fprintf(stderr, "cacheproxy-stress: memcached %s: %s\n",
+			o->memcached, msg);
+		return CP_EXIT_FAIL;
+	}
+	if (read_stats(o, -1, &res->before, &res->la_before)) {
+		fprintf(stderr, "cacheproxy-stress: memcached %s: stats: %s\n",
+			o->memcached, cp_la_last_error(o->la));
+		return CP_EXIT_FAIL;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -129,7 +233,7 @@ int main(int argc, char **argv)
 	struct cp_opts o;
 	struct cp_run run;
 	uint64_t end;
-	int fd, err, ret;
+	int fd = -1, ret;
 
 	ret = cp_opts_parse(&o, argc, argv);
 	if (ret)
@@ -143,44 +247,12 @@ int main(int argc, char **argv)
 		o.expect = expect;
 	}
 
-	fd = cp_open(o.device);
-	if (fd < 0) {
-		fprintf(stderr, "cacheproxy-stress: %s: %s%s\n", o.device,
-			strerror(-fd),
-			fd == -ENOENT ? " (is the cacheproxy module loaded?)" : "");
-		return CP_EXIT_USAGE;
-	}
-	err = o.flush ? cp_dev_flush(fd) : 0;
-	if (err) {
-		fprintf(stderr, "cacheproxy-stress: %s: CACHEPROXY_IOC_FLUSH: %s\n",
-			o.device, strerror(-err));
-		return CP_EXIT_USAGE;
-	}
-	if (o.scenario == CP_SCENARIO_HIT) {
-		err = warm_keys(fd, &o);
-		if (err) {
-			fprintf(stderr, "cacheproxy-stress: %s: CACHEPROXY_IOC_GET_BATCH (warming the keys): %s\n",
-				o.device, strerror(-err));
-			return CP_EXIT_FAIL;
-		}
-	}
-	err = cp_dev_stats(fd, &res.before);
-	if (err) {
-		fprintf(stderr, "cacheproxy-stress: %s: CACHEPROXY_IOC_STATS: %s\n",
-			o.device, strerror(-err));
-		return CP_EXIT_USAGE;
-	}
-	if (o.via == CP_VIA_PROC) {
-		int pfd = cp_open(o.proc_lookup);
-
-		if (pfd < 0) {
-			fprintf(stderr, "cacheproxy-stress: %s: %s%s\n",
-				o.proc_lookup, strerror(-pfd),
-				pfd == -ENOENT ? " (is the cacheproxy module loaded?)" : "");
-			return CP_EXIT_USAGE;
-		}
-		close(pfd);
-	}
+	if (o.via == CP_VIA_MEMCACHED)
+		ret = open_memcached(&o, &res);
+	else
+		ret = open_module(&o, &fd, &res);
+	if (ret)
+		return ret;
 
 	/* One signal stops the run; a second one kills (SA_RESETHAND). */
 	sa.sa_flags = SA_RESETHAND;
@@ -189,8 +261,8 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	ret = cp_run_start(&run, &o, fd, strcmp(res.before.strategy,
-						 "spinlock") != 0,
+	ret = cp_run_start(&run, &o, fd, o.via != CP_VIA_MEMCACHED &&
+			   strcmp(res.before.strategy, "spinlock") != 0,
 			   removals(&res.before));
 	if (ret) {
 		atomic_store(&run.stop, true);
@@ -202,10 +274,11 @@ int main(int argc, char **argv)
 	end = cp_run_join(&run);
 
 	res.interrupted = got_signal != 0;
-	res.have_after = !cp_dev_stats(fd, &res.after);
+	res.have_after = !read_stats(&o, fd, &res.after, &res.la_after);
 	cp_results_collect(&res, &run, end);
 	cp_run_free(&run);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 
 	if (!o.quiet)
 		cp_report_text(stdout, &res, &o);
@@ -214,6 +287,7 @@ int main(int argc, char **argv)
 	if (o.json && cp_report_json(o.json, &res, &o))
 		ret = CP_EXIT_FAIL;
 	cp_expect_free(expect);
+	cp_la_close(o.la);
 	fflush(stdout);
 	return ret;
 }

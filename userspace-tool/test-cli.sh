@@ -11,17 +11,27 @@
 # controls: without a bug the run passes; with each FAKE_BUG it must fail,
 # for that bug's wrong answer, and without a sanitizer report.
 #
-# Every check is one line, "ok   test-cli: ..." or "FAIL test-cli: ...";
-# the last line sums them.
+# Then, where memcached is installed, cacheproxy-stress --via memcached
+# against a real memcached on a unix socket in a temporary directory: each
+# scenario must pass with its counters agreeing with the server's, and
+# values planted in the server (another key's, one the database never
+# gave) must be caught. Without memcached (or python3, which plants) those
+# checks are reported "skip test-cli: ...", neither passed nor failed.
+#
+# Every check is one line, "ok   test-cli: ..." or "FAIL test-cli: ..."
+# (or "skip test-cli: ..."); the last line sums them.
 # Usage: sh test-cli.sh [DIR]   (DIR holds the binaries; default: this dir)
 # Exit status: 0 all passed, 1 a check failed.
 
 dir=${1:-$(dirname "$0")}
 fails=0
 n=0
+skips=0
 err=$(mktemp)
 bad_expect=$(mktemp)
-trap 'rm -f "$err" "$bad_expect"' EXIT
+mc_dir=
+mc_pid=
+trap 'rm -f "$err" "$bad_expect"; [ -z "$mc_pid" ] || kill "$mc_pid"; [ -z "$mc_dir" ] || rm -rf "$mc_dir"' EXIT
 printf 'key-1\tval-1\nkey-2 val-2\n' >"$bad_expect"
 
 # result OK TEXT: one check, passed when OK is 0.
@@ -34,6 +44,13 @@ result()
 		echo "FAIL test-cli: $2"
 		fails=$((fails + 1))
 	fi
+}
+
+# skip TEXT: a check that could not run here.
+skip()
+{
+	skips=$((skips + 1))
+	echo "skip test-cli: $1"
 }
 
 # expect STATUS PROG ARGS...
@@ -116,6 +133,12 @@ expect 2 cacheproxy-stress --expect "$bad_expect" --via noop
 expect 2 cacheproxy-stress --expect "$bad_expect" --mix eio=1
 expect 2 cacheproxy-stress --device /nonexistent/cacheproxy --duration 1
 expect 2 cacheproxy-stress --via proc --proc /nonexistent/lookup --device /nonexistent/cacheproxy
+expect 2 cacheproxy-stress --memcached 127.0.0.1:11211
+expect 2 cacheproxy-stress --delay-us 10
+expect 2 cacheproxy-stress --via memcached --memcached nowhere
+expect 2 cacheproxy-stress --via memcached --delay-us soon
+expect 2 cacheproxy-stress --via memcached --expect "$bad_expect"
+expect 2 cacheproxy-stress --via memcached --memcached unix:/nonexistent/mc.sock --duration 1
 expect 0 cacheproxy --help
 expect 2 cacheproxy
 expect 2 cacheproxy --bogus stats
@@ -140,5 +163,136 @@ if [ -x "$dir/fake-stress" ]; then
 	control errno shard 'error ENOENT, expected a value'
 fi
 
-echo "test-cli: $n checks, $fails failed"
+# jnum FILE NAME [LINE]: the number after the first "NAME": in JSON FILE
+# (on the first line that holds LINE).
+jnum()
+{
+	grep -m 1 -F -e "${3:-\"$2\": }" "$1" |
+		sed -n "s/.*\"$2\": \([0-9][0-9.]*\).*/\1/p"
+}
+
+# mc_run NAME STATUS ARGS...: cacheproxy-stress --via memcached on the
+# test's server, JSON to $mc_dir/NAME.json, stderr to $err; checks that
+# it exits STATUS and, for 0, that it says it passed. Returns its status.
+mc_run()
+{
+	name=$1 want=$2
+	shift 2
+	"$dir/cacheproxy-stress" -q --via memcached \
+		--memcached "unix:$mc_dir/mc.sock" --json "$mc_dir/$name.json" \
+		"$@" 2>"$err"
+	got=$?
+	[ $got = "$want" ] &&
+		{ [ "$want" != 0 ] || grep -q '"pass": true' "$mc_dir/$name.json"; }
+	result $? "memcached $name: cacheproxy-stress --via memcached $*: exit $got, expected $want"
+	[ $got = "$want" ] || sed 's/^/    /' "$err" | head -n 5
+	return $got
+}
+
+# mc_counters NAME: the run's counters against the server's: every lookup
+# one get, every miss one database query, every value one set.
+mc_counters()
+{
+	f=$mc_dir/$1.json
+	ops=$(jnum "$f" ops) gets=$(jnum "$f" cmd_get)
+	misses=$(jnum "$f" get_misses) sets=$(jnum "$f" cmd_set)
+	queries=$(jnum "$f" queries) values=$(jnum "$f" values)
+	[ -n "$ops" ] && [ "$ops" = "$gets" ] && [ "$misses" = "$queries" ] &&
+		[ "$sets" = "$values" ]
+	result $? "memcached $1: $ops lookups = $gets gets, $misses misses = $queries database queries, $values values = $sets sets"
+}
+
+# mc_plant DELAY SECONDS KEY VALUE: from DELAY s on, for SECONDS s, set KEY
+# to VALUE in the test's server every 2 ms (python3: the test's own client).
+mc_plant()
+{
+	python3 - "$mc_dir/mc.sock" "$@" <<'EOT'
+import socket, sys, time
+path, delay, secs, key, val = sys.argv[1:]
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+time.sleep(float(delay))
+end = time.time() + float(secs)
+while True:
+    s.sendall(b"set %s 0 0 %d\r\n%s\r\n" % (key.encode(), len(val), val.encode()))
+    if s.recv(64) != b"STORED\r\n":
+        sys.exit(1)
+    if time.time() >= end:
+        break
+    time.sleep(0.002)
+EOT
+}
+
+memcached=$(command -v memcached)
+if [ -z "$memcached" ]; then
+	skip "memcached: not installed (Debian's memcached package): no --via memcached runs"
+else
+	mc_dir=$(mktemp -d)
+	user=
+	# memcached refuses to run as root without -u
+	[ "$(id -u)" = 0 ] && user="-u root"
+	# shellcheck disable=SC2086
+	"$memcached" $user -s "$mc_dir/mc.sock" -a 0600 -t 2 -m 64 -U 0 \
+		2>"$mc_dir/memcached.log" &
+	mc_pid=$!
+	i=0
+	while [ ! -S "$mc_dir/mc.sock" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ -S "$mc_dir/mc.sock" ]
+	result $? "memcached: started on $mc_dir/mc.sock"
+
+	mc_run singlekey 0 --scenario singlekey --threads 8 --keys 200 \
+		--flush --ops 1600
+	bursts=$(jnum "$mc_dir/singlekey.json" bursts)
+	loads=$(jnum "$mc_dir/singlekey.json" loads_per_distinct_key)
+	[ "$bursts" = 200 ] && awk "BEGIN { exit !($loads >= 1) }"
+	result $? "memcached singlekey: 200 bursts ($bursts), every key loaded at least once ($loads loads per distinct key)"
+	mc_counters singlekey
+	mc_run multikey 0 --scenario multikey --threads 16 --burst 8 \
+		--keys 400 --flush --ops 1600
+	mc_counters multikey
+	mc_run uniform 0 --scenario uniform --threads 4 --keys 500 --flush \
+		--ops 4000 --mix inval=2,flush=0.2,enoent=5,eio=5
+	mc_counters uniform
+	f=$mc_dir/uniform.json
+	[ "$(jnum "$f" ENOENT)" -gt 0 ] && [ "$(jnum "$f" EIO)" -gt 0 ] &&
+		[ "$(jnum "$f" cmd_flush)" = "$(jnum "$f" flush mix_ops)" ] &&
+		[ $(($(jnum "$f" delete_hits) + $(jnum "$f" delete_misses))) = "$(jnum "$f" inval mix_ops)" ]
+	result $? "memcached uniform: error keys answered ENOENT and EIO; --mix inval and flush sent as delete and flush_all"
+	mc_run hit 0 --scenario hit --threads 2 --keys 1000 --ops 4000
+	mc_counters hit
+	[ "$(jnum "$mc_dir/hit.json" get_hits)" = 4000 ] &&
+		[ "$(jnum "$mc_dir/hit.json" queries)" = 0 ]
+	result $? "memcached hit: every key stored first, every lookup a hit"
+
+	# Planted: values set in the server that the database never gave.
+	if ! command -v python3 >/dev/null; then
+		skip "memcached: the planted values need python3"
+	else
+		mc_plant 0 0 key-3 key-4:1 && mc_plant 0 0 key-6 garbage
+		result $? "memcached: planted key-3=key-4:1 and key-6=garbage"
+		mc_run planted 1 --scenario uniform --threads 2 --keys 10 \
+			--ops 500
+		grep -q 'wrong answer: key "key-3": value "key-4:1"' "$err" &&
+			grep -q 'wrong answer: key "key-6": value "garbage"' "$err"
+		result $? "memcached: another key's value and garbage caught as wrong answers"
+		"$dir/cacheproxy-stress" -q --via memcached --scenario uniform \
+			--memcached "unix:$mc_dir/mc.sock" --threads 1 --keys 4 \
+			--flush --duration 2 2>"$err" &
+		stress=$!
+		mc_plant 0.3 1.2 key-1 key-1:999999
+		wait $stress
+		got=$?
+		[ $got = 1 ] &&
+			grep -q 'key "key-1": value with N=999999, but the database answered it only' "$err"
+		result $? "memcached: after --flush, an N the database never gave caught (exit $got)"
+	fi
+	kill "$mc_pid"
+	wait "$mc_pid" 2>/dev/null
+	mc_pid=
+fi
+
+echo "test-cli: $n checks, $fails failed, $skips skipped"
 [ $fails = 0 ]

@@ -2,7 +2,8 @@
 /*
  * Host-side unit checks of the parts of cacheproxy-stress that need no
  * module: the histogram, answer verification (the synthetic loader's
- * contract and --expect FILE), the Zipf sampler and option parsing.
+ * contract and --expect FILE), the Zipf sampler, option parsing, and the
+ * memcached client against canned answers over a socketpair.
  * Prints one line per failure and "unit-test: N checks, M failed".
  * Exit status: 0 all passed, 1 a check failed.
  */
@@ -13,10 +14,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "expect.h"
 #include "hist.h"
 #include "keygen.h"
+#include "memcached.h"
 #include "options.h"
 #include "verify.h"
 
@@ -320,6 +325,171 @@ static void test_options(void)
 	CHECK(parse(&o, "--expect db.tsv --via noop") == -1);
 	CHECK(parse(&o, "--expect") == -1);
 	CHECK(parse(&o, "--help") == 1);
+	CHECK(parse(&o, "--via memcached") == 0 &&
+	      o.via == CP_VIA_MEMCACHED && o.delay_us == 10 &&
+	      !strcmp(o.memcached, CP_MC_DEFAULT_ADDR) && !o.la);
+	CHECK(parse(&o, "--via memcached --memcached unix:/run/mc.sock --delay-us 0") == 0 &&
+	      !strcmp(o.memcached, "unix:/run/mc.sock") && o.delay_us == 0);
+	CHECK(parse(&o, "--via memcached --memcached nowhere") == -1);
+	CHECK(parse(&o, "--via memcached --delay-us 1000001") == -1);
+	CHECK(parse(&o, "--memcached 127.0.0.1:11211") == -1);
+	CHECK(parse(&o, "--delay-us 5") == -1);
+	CHECK(parse(&o, "--via memcached --expect db.tsv") == -1);
+	CHECK(parse(&o, "--via memcached --allow-enomem") == -1);
+	CHECK(parse(&o, "--via memcached --key-prefix k\x01") == -1);
+	CHECK(parse(&o, "--via memcached --mix inval=1,flush=1,enoent=5,eio=5") == 0);
+}
+
+static int addr(const char *a, int *family, unsigned int *port)
+{
+	struct sockaddr_storage ss;
+	char err[160];
+	socklen_t len;
+	int ret = cp_mc_parse_addr(a, &ss, &len, err, sizeof(err));
+
+	*family = ss.ss_family;
+	*port = ss.ss_family == AF_INET ?
+		ntohs(((struct sockaddr_in *)&ss)->sin_port) :
+		ss.ss_family == AF_INET6 ?
+		ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) : 0;
+	return ret;
+}
+
+/* The client's end of a socketpair whose server end is *@peer. */
+static struct cp_mc *mc_pair(int *peer)
+{
+	struct cp_mc *mc = NULL;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) ||
+	    cp_mc_open_fd(sv[0], &mc))
+		return NULL;
+	*peer = sv[1];
+	return mc;
+}
+
+/* The server's answer, written before the client asks. */
+static void answer(int peer, const char *s, size_t len)
+{
+	CHECK(write(peer, s, len) == (ssize_t)len);
+}
+
+#define ANSWER(peer, s) answer(peer, s, sizeof(s) - 1)
+
+/* What the client sent since the last call, NUL-terminated in @buf. */
+static const char *request(int peer, char *buf, size_t size)
+{
+	ssize_t n = recv(peer, buf, size - 1, MSG_DONTWAIT);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+static void test_memcached(void)
+{
+	static char big[6000], req[6000];
+	struct cp_mc_item items[3] = {
+		{ "a", 1, "1", 1 }, { "b", 1, "22", 2 }, { "c", 1, "", 0 },
+	};
+	struct cp_mc_stats st;
+	char val[64], key[CP_MC_KEY_MAX + 2];
+	unsigned int port;
+	struct cp_mc *mc;
+	int family, peer;
+	size_t len;
+
+	CHECK(addr("unix:/run/mc.sock", &family, &port) == 0 &&
+	      family == AF_UNIX);
+	CHECK(addr("/run/mc.sock", &family, &port) == 0 && family == AF_UNIX);
+	CHECK(addr("127.0.0.1:21211", &family, &port) == 0 &&
+	      family == AF_INET && port == 21211);
+	CHECK(addr("127.0.0.1", &family, &port) == 0 && port == 11211);
+	CHECK(addr("localhost:5", &family, &port) == 0 &&
+	      family == AF_INET && port == 5);
+	CHECK(addr("[::1]:7", &family, &port) == 0 && family == AF_INET6 &&
+	      port == 7);
+	CHECK(addr("[::1]", &family, &port) == 0 && port == 11211);
+	CHECK(addr("", &family, &port) == -EINVAL);
+	CHECK(addr("unix:", &family, &port) == -EINVAL);
+	CHECK(addr("127.0.0.1:", &family, &port) == -EINVAL);
+	CHECK(addr("127.0.0.1:0", &family, &port) == -EINVAL);
+	CHECK(addr("127.0.0.1:65536", &family, &port) == -EINVAL);
+	CHECK(addr("example.org:1", &family, &port) == -EINVAL);
+	CHECK(addr("::1", &family, &port) == -EINVAL);
+	CHECK(addr("[::1", &family, &port) == -EINVAL);
+	CHECK(addr("[127.0.0.1]", &family, &port) == -EINVAL);
+
+	memset(key, 'k', sizeof(key));
+	CHECK(cp_mc_key_ok(key, CP_MC_KEY_MAX) && !cp_mc_key_ok(key, 251));
+	CHECK(!cp_mc_key_ok("a b", 3) && !cp_mc_key_ok("a\r", 2) &&
+	      !cp_mc_key_ok("", 0));
+
+	mc = mc_pair(&peer);
+	CHECK(mc);
+	if (!mc)
+		return;
+	ANSWER(peer, "VALUE key-1 0 7\r\nkey-1:3\r\nEND\r\n");
+	CHECK(cp_mc_get(mc, "key-1", 5, val, sizeof(val), &len) == 1 &&
+	      len == 7 && !memcmp(val, "key-1:3", 7));
+	CHECK(!strcmp(request(peer, req, sizeof(req)), "get key-1\r\n"));
+	ANSWER(peer, "END\r\n");
+	CHECK(cp_mc_get(mc, "key-2", 5, val, sizeof(val), &len) == 0 &&
+	      len == 0);
+	/* a value longer than the buffer is cut, the rest read and dropped */
+	memset(big, 'v', sizeof(big));
+	ANSWER(peer, "VALUE key-1 0 5000\r\n");
+	answer(peer, big, 5000);
+	ANSWER(peer, "\r\nEND\r\n");
+	CHECK(cp_mc_get(mc, "key-1", 5, val, sizeof(val), &len) == 1 &&
+	      len == sizeof(val));
+	ANSWER(peer, "SERVER_ERROR out of memory\r\n");
+	CHECK(cp_mc_get(mc, "key-1", 5, val, sizeof(val), &len) == -EREMOTEIO &&
+	      strstr(cp_mc_last_error(mc), "out of memory"));
+	ANSWER(peer, "STORED\r\n");
+	request(peer, req, sizeof(req));
+	CHECK(cp_mc_set(mc, "key-1", 5, "key-1:4", 7) == 0);
+	CHECK(!strcmp(request(peer, req, sizeof(req)),
+		      "set key-1 0 0 7\r\nkey-1:4\r\n"));
+	ANSWER(peer, "STORED\r\nSTORED\r\nSTORED\r\n");
+	CHECK(cp_mc_set_many(mc, items, 3) == 0);
+	CHECK(!strcmp(request(peer, req, sizeof(req)),
+		      "set a 0 0 1\r\n1\r\nset b 0 0 2\r\n22\r\nset c 0 0 0\r\n\r\n"));
+	ANSWER(peer, "DELETED\r\nNOT_FOUND\r\nOK\r\n");
+	CHECK(cp_mc_delete(mc, "a", 1) == 1 && cp_mc_delete(mc, "b", 1) == 0 &&
+	      cp_mc_flush_all(mc) == 0);
+	ANSWER(peer, "STAT pid 7\r\nSTAT version 1.6.18\"x\r\nSTAT get_hits 5\r\nSTAT curr_items 9\r\nEND\r\n");
+	CHECK(cp_mc_stats(mc, &st) == 0 && st.get_hits == 5 &&
+	      st.curr_items == 9 && !strcmp(st.version, "1.6.18?x"));
+	CHECK(cp_mc_get(mc, "a b", 3, val, sizeof(val), &len) == -EINVAL);
+	/* an answer about another key kills the connection */
+	ANSWER(peer, "VALUE key-2 0 7\r\nkey-2:1\r\nEND\r\n");
+	CHECK(cp_mc_get(mc, "key-1", 5, val, sizeof(val), &len) == -EPROTO);
+	CHECK(cp_mc_get(mc, "key-1", 5, val, sizeof(val), &len) == -EPROTO);
+	cp_mc_close(mc);
+	close(peer);
+
+	/* a value of another length than announced; no \r\n; a close */
+	mc = mc_pair(&peer);
+	ANSWER(peer, "VALUE key-1 0 3\r\nkey-1:3\r\nEND\r\n");
+	CHECK(mc && cp_mc_get(mc, "key-1", 5, val, sizeof(val), &len) == -EPROTO);
+	cp_mc_close(mc);
+	close(peer);
+	mc = mc_pair(&peer);
+	ANSWER(peer, "END\n");
+	CHECK(mc && cp_mc_get(mc, "key-1", 5, val, sizeof(val), &len) == -EPROTO);
+	cp_mc_close(mc);
+	close(peer);
+	mc = mc_pair(&peer);
+	ANSWER(peer, "VALUE key-1 0 7\r\nkey-1");
+	close(peer);
+	CHECK(mc && cp_mc_get(mc, "key-1", 5, val, sizeof(val), &len) ==
+	      -ECONNRESET);
+	cp_mc_close(mc);
+	mc = mc_pair(&peer);
+	ANSWER(peer, "STAT pid 7\r\nEND\r\n");
+	CHECK(mc && cp_mc_stats(mc, &st) == -EPROTO);
+	cp_mc_close(mc);
+	close(peer);
 }
 
 int main(void)
@@ -330,6 +500,7 @@ int main(void)
 	test_verify();
 	test_expect();
 	test_zipf();
+	test_memcached();
 	/* --help prints to stdout: silence it */
 	fflush(stdout);
 	dup2(null, 1);

@@ -21,6 +21,8 @@
 
 #include "client.h"
 #include "expect.h"
+#include "lookaside.h"
+#include "memcached.h"
 #include "verify.h"
 #include "workers.h"
 
@@ -185,6 +187,42 @@ static void judge(struct cp_worker *w, const char *key, size_t key_len,
 }
 
 /*
+ * --via memcached: @err is cp_la_lookup()'s. memcached's own errors are
+ * counted and stop the run when the connection is dead; the database's
+ * answers are judged as the loader's, and a value's N must be one the
+ * database gave when every cached value came from this run.
+ */
+static void memcached_judge(struct cp_worker *w, struct cp_wbuf *b,
+			    enum cp_key_kind kind, int err, size_t vlen,
+			    uint64_t *n)
+{
+	char qkey[4 * CACHEPROXY_KEY_MAX + 8];
+	uint64_t loads;
+
+	*n = 0;
+	if (err < 0) {
+		count_error(w, -err);
+		quote(qkey, sizeof(qkey), b->key[0], b->key_len[0]);
+		report_problem(w->run, "memcached: key \"%s\": %s (%s)", qkey,
+			       strerror(-err), cp_mc_last_error(w->mc));
+		if (err != -EREMOTEIO)
+			atomic_store(&w->run->stop, true);
+		return;
+	}
+	judge(w, b->key[0], b->key_len[0], err, b->val[0], vlen, n);
+	if (!*n || kind != CP_KEY_NORMAL)
+		return;
+	loads = cp_la_loads(w->run->opts->la, b->num[0]);
+	if (*n <= loads)
+		return;
+	w->wrong++;
+	quote(qkey, sizeof(qkey), b->key[0], b->key_len[0]);
+	report_problem(w->run, "wrong answer: key \"%s\": value with N=%llu, but the database answered it only %llu times",
+		       qkey, (unsigned long long)*n, (unsigned long long)loads);
+	*n = 0;
+}
+
+/*
  * Look up b->num[0..count) of @kind in one call (count > 1 only with
  * --via batch), judge every answer and leave each N (0 for none) in @n.
  */
@@ -232,6 +270,10 @@ static void do_lookups(struct cp_worker *w, struct cp_wbuf *b,
 	case CP_VIA_NOOP:
 		err = -cp_dev_noop(w->fd);
 		break;
+	case CP_VIA_MEMCACHED:
+		err = cp_la_lookup(o->la, w->mc, kind, b->num[0], b->key[0],
+				   b->key_len[0], b->val[0], VAL_SIZE, &vlen);
+		break;
 	}
 	t1 = cp_now_ns();
 	cp_hist_add(&w->hist, t1 - t0);
@@ -248,6 +290,10 @@ static void do_lookups(struct cp_worker *w, struct cp_wbuf *b,
 		w->wrong++;
 		report_problem(w->run, "wrong answer: unknown ioctl: %s, expected ENOTTY",
 			       err ? strerrorname_np(err) : "success");
+		return;
+	}
+	if (o->via == CP_VIA_MEMCACHED) {
+		memcached_judge(w, b, kind, err, vlen, &n[0]);
 		return;
 	}
 	if (o->via != CP_VIA_BATCH) {
@@ -321,7 +367,12 @@ static void do_mix_op(struct cp_worker *w, enum mix_op op, struct cp_rng *r)
 	if (op == MIX_INVAL) {
 		len = cp_key_format(key, CP_KEY_NORMAL, o->prefix,
 				    cp_rng_below(r, o->keys));
-		err = -cp_dev_invalidate(w->run->stats_fd, key, len);
+		if (o->via == CP_VIA_MEMCACHED) {
+			err = cp_mc_delete(w->mc, key, len);
+			err = err < 0 ? -err : 0;
+		} else {
+			err = -cp_dev_invalidate(w->run->stats_fd, key, len);
+		}
 		w->mix_inval++;
 		if (err) {
 			count_error(w, err);
@@ -329,7 +380,8 @@ static void do_mix_op(struct cp_worker *w, enum mix_op op, struct cp_rng *r)
 				       strerror(err));
 		}
 	} else {
-		err = -cp_dev_flush(w->run->stats_fd);
+		err = o->via == CP_VIA_MEMCACHED ? -cp_mc_flush_all(w->mc) :
+						   -cp_dev_flush(w->run->stats_fd);
 		w->mix_flush++;
 		if (err) {
 			count_error(w, err);
@@ -637,6 +689,16 @@ int cp_run_start(struct cp_run *run, const struct cp_opts *opts,
 		w->index = i;
 		cp_hist_init(&w->hist);
 		cp_rng_seed(&w->rng, opts->seed, i);
+		if (opts->via == CP_VIA_MEMCACHED) {
+			char msg[160];
+
+			if (!cp_mc_connect(opts->memcached, &w->mc, msg,
+					   sizeof(msg)))
+				continue;
+			fprintf(stderr, "cacheproxy-stress: memcached %s: %s\n",
+				opts->memcached, msg);
+			return -1;
+		}
 		w->fd = cp_open(path);
 		if (w->fd < 0) {
 			fprintf(stderr, "cacheproxy-stress: %s: %s\n", path,
@@ -692,9 +754,11 @@ void cp_run_free(struct cp_run *run)
 	unsigned int i;
 
 	if (run->workers) {
-		for (i = 0; i < run->opts->threads; i++)
+		for (i = 0; i < run->opts->threads; i++) {
 			if (run->workers[i].fd >= 0)
 				close(run->workers[i].fd);
+			cp_mc_close(run->workers[i].mc);
+		}
 	}
 	for (i = 0; i < run->ngroups && run->groups; i++)
 		free(run->groups[i].slot);

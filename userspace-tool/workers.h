@@ -26,6 +26,7 @@
 
 struct cp_run;
 struct cp_group;
+struct cp_mc;
 
 /**
  * struct cp_worker - one thread
@@ -46,6 +47,7 @@ struct cp_worker {
 	unsigned int member;		/* index within @group */
 	pthread_t thread;
 	int fd;				/* own open of the device or proc file */
+	struct cp_mc *mc;		/* or own connection (--via memcached) */
 	bool proc_stream;
 	struct cp_rng rng;
 	_Atomic uint64_t ops;
