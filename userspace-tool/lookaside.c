@@ -187,8 +187,9 @@ static int query(struct cp_la *la, enum cp_key_kind kind, uint64_t num,
 	} else {
 		n = atomic_load_explicit(&la->loads[num],
 					 memory_order_relaxed) + 1;
+		/* before the value is set: see cp_la_loads() */
 		atomic_store_explicit(&la->loads[num], (uint32_t)n,
-				      memory_order_relaxed);
+				      memory_order_release);
 	}
 	if (ret)
 		la->failures++;
@@ -218,11 +219,16 @@ int cp_la_lookup(struct cp_la *la, struct cp_mc *mc, enum cp_key_kind kind,
 	return cp_mc_set(mc, key, key_len, val, *val_len);
 }
 
+/*
+ * A value the caller got from memcached was set after query() counted it,
+ * and reached the caller through system calls: the count read here, after
+ * the get returned, includes it.
+ */
 uint64_t cp_la_loads(const struct cp_la *la, uint64_t num)
 {
 	if (!la->fresh)
 		return UINT64_MAX;
-	return atomic_load_explicit(&la->loads[num], memory_order_relaxed);
+	return atomic_load_explicit(&la->loads[num], memory_order_acquire);
 }
 
 int cp_la_stats(struct cp_la *la, struct cp_la_stats *st)
