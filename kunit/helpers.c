@@ -11,6 +11,7 @@
 #include <linux/kthread.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "helpers.h"
@@ -67,6 +68,7 @@ void cacheproxy_kunit_config(struct kunit *test,
 
 KUNIT_DEFINE_ACTION_WRAPPER(cache_destroy_action, cacheproxy_cache_destroy,
 			    struct cacheproxy_cache *);
+KUNIT_DEFINE_ACTION_WRAPPER(kvfree_action, kvfree, const void *);
 
 struct cacheproxy_cache *cacheproxy_kunit_cache(struct kunit *test,
 						const struct cacheproxy_config *cfg)
@@ -258,8 +260,11 @@ cacheproxy_kunit_burst_alloc(struct kunit *test, struct cacheproxy_cache *cache,
 	struct cacheproxy_kunit_burst *b;
 	int ret;
 
-	b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	/* A value buffer per worker: tens of KiB, so not one kmalloc. */
+	b = kvzalloc(sizeof(*b), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, b);
+	ret = kunit_add_action_or_reset(test, kvfree_action, b);
+	KUNIT_ASSERT_EQ(test, ret, 0);
 	b->cache = cache;
 	b->work = work;
 	atomic_set(&b->waiting, 0);

@@ -6,6 +6,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bits.h>
 #include <linux/cacheproxy.h>
 #include <linux/cpumask.h>
 #include <linux/err.h>
@@ -24,13 +25,18 @@
 
 #define CACHEPROXY_CAPACITY_MAX		1048576U
 #define CACHEPROXY_CAPACITY_BYTES_MIN	8192UL
-#define CACHEPROXY_CAPACITY_BYTES_MAX	(1UL << 40)
+/* 1 TiB, or what an unsigned long holds on a 32-bit kernel. */
+#define CACHEPROXY_CAPACITY_BYTES_MAX	\
+	((unsigned long)min_t(u64, BIT_ULL(40), ULONG_MAX))
 #define CACHEPROXY_LOAD_DELAY_US_MAX	10000000U
 #define CACHEPROXY_SLOW_LOAD_MS_MAX	600000U
 #define CACHEPROXY_MAX_ACTIVE_MAX	WQ_MAX_ACTIVE
 #define CACHEPROXY_SHARDS_MAX		1024U
 #define CACHEPROXY_MAX_INFLIGHT_MAX	65536U
 #define CACHEPROXY_UPCALL_TIMEOUT_MS_MAX	600000U
+
+/* The least budget holds the largest entry (one per shard: see shard). */
+static_assert(CACHEPROXY_CAPACITY_BYTES_MIN >= CACHEPROXY_ENTRY_BYTES_MAX);
 
 static const struct cacheproxy_strategy_ops *const strategies[] = {
 	[CACHEPROXY_SPINLOCK] = &cacheproxy_spinlock_ops,
@@ -54,8 +60,6 @@ static int config_check(const struct cacheproxy_config *cfg)
 		       CACHEPROXY_CAPACITY_MAX);
 		return -EINVAL;
 	}
-	/* The least budget holds the largest entry (one per shard: see shard). */
-	static_assert(CACHEPROXY_CAPACITY_BYTES_MIN >= CACHEPROXY_ENTRY_BYTES_MAX);
 	if (cfg->capacity_bytes < CACHEPROXY_CAPACITY_BYTES_MIN ||
 	    cfg->capacity_bytes > CACHEPROXY_CAPACITY_BYTES_MAX) {
 		pr_err("capacity_bytes=%lu out of range (%lu..%lu)\n",
@@ -330,7 +334,7 @@ void cacheproxy_stats_read(struct cacheproxy_cache *cache,
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_stats_read);
 
-/* Zeroes the event counters and the histogram (not entries, inflight). */
+/* Zeroes the event counters and the histogram (not the gauges). */
 void cacheproxy_stats_reset(struct cacheproxy_cache *cache)
 {
 	cacheproxy_counters_reset(&cache->counters);

@@ -6,12 +6,12 @@
  * under rcu_read_lock() may still copy its value after it was removed.
  *
  * Entries come from slab caches of their own, one per size class
- * ("cacheproxy_entry_128", "_256", ... "_4096" and "_max" for the longest
- * key and value), so that an entry costs what kmalloc would charge, the
- * byte budget (capacity_bytes) counts what an entry really holds, and the number of
- * entries alive is readable in /proc/slabinfo (with slab_nomerge): a test
- * can require it to be exactly zero once the caches are flushed and a
- * grace period has passed.
+ * ("cacheproxy_entry_128", "_256", ... "_4096", and "_max" for the
+ * longest key and value), so that an entry costs at most twice its size,
+ * the byte budget (capacity_bytes) counts the object an entry really
+ * occupies, and the number of entries alive is readable in
+ * /proc/slabinfo (with slab_nomerge): a test can require it to be exactly
+ * zero once the caches are flushed and a grace period has passed.
  */
 #include <linux/cacheproxy.h>
 #include <linux/overflow.h>
@@ -30,13 +30,16 @@
 static const unsigned int entry_class_size[] = {
 	128, 256, 512, 1024, 2048, 4096, ENTRY_SIZE_MAX,
 };
+
 static const char *const entry_class_name[] = {
 	"cacheproxy_entry_128", "cacheproxy_entry_256", "cacheproxy_entry_512",
 	"cacheproxy_entry_1024", "cacheproxy_entry_2048",
 	"cacheproxy_entry_4096", "cacheproxy_entry_max",
 };
-static_assert(ARRAY_SIZE(entry_class_size) == ARRAY_SIZE(entry_class_name));
-static_assert(ENTRY_SIZE_MAX > 4096);
+
+/* One name per class; the last class is above the one before it. */
+static_assert(ARRAY_SIZE(entry_class_size) == ARRAY_SIZE(entry_class_name) &&
+	      ENTRY_SIZE_MAX > 4096);
 
 static struct kmem_cache *entry_slab[ARRAY_SIZE(entry_class_size)];
 

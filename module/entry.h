@@ -51,7 +51,7 @@ struct cacheproxy_entry {
 
 /**
  * struct cacheproxy_value - where a lookup leaves the value it found
- * @buf:	in: a buffer for the value
+ * @buf:	in: a buffer for the value (NULL when @size is 0)
  * @size:	in: its size
  * @by_ref:	in: a value longer than @size is handed over as a reference
  *		to its entry in @entry, instead of failing with -ENOSPC
@@ -61,10 +61,12 @@ struct cacheproxy_entry {
  *		the caller drops it with cacheproxy_value_release()
  *
  * Short values are copied to @buf under the strategy's lock or RCU read
- * section, so a hit on one costs no atomic operation on a shared line.
- * Long values are not bounced through a buffer: the caller copies them to
- * where they go (user space) straight from the entry, outside any lock,
- * the reference keeping the entry alive meanwhile.
+ * section, so a shard hit on one takes no reference. Long values are not
+ * bounced through a buffer: the caller copies them to where they go (user
+ * space) straight from the entry, outside any lock, the reference keeping
+ * the entry alive meanwhile. Such an entry may outlive its place in the
+ * table (evicted, flushed) until that copy ends: its memory then no longer
+ * counts in the byte budget, one entry per lookup in progress at most.
  */
 struct cacheproxy_value {
 	char *buf;

@@ -117,7 +117,7 @@ void cacheproxy_flight_start(struct cacheproxy_flight *f,
 }
 
 /**
- * cacheproxy_flight_wait - wait for the result of @f and take a copy
+ * cacheproxy_flight_wait - wait for the result of @f and hand it to @v
  * @f:		the flight; the caller holds a reference (and keeps it)
  * @v:		where the value goes (cacheproxy_entry_copy())
  *

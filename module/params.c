@@ -79,7 +79,7 @@ MODULE_PARM_DESC(capacity, "Most entries cached at once, 1..1048576 (default: 40
 
 static unsigned long capacity_bytes = 64UL << 20;
 module_param(capacity_bytes, ulong, 0444);
-MODULE_PARM_DESC(capacity_bytes, "Most memory the cached entries hold at once, in bytes (each entry counted at its slab object size: an 88-byte header, the key and the value, rounded up to a power of two up to 4096), 8192..1099511627776 (default: 67108864)");
+MODULE_PARM_DESC(capacity_bytes, "Most memory the cached entries hold at once, in bytes (each entry counted at its slab object size: a header of about 90 bytes, the key and the value, rounded up to a power of two up to 4096, or the size of the largest entry), 8192..1099511627776 (default: 67108864)");
 
 static unsigned int ttl_ms = 60000;
 module_param(ttl_ms, uint, 0444);

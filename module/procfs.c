@@ -53,8 +53,9 @@ static struct proc_dir_entry *procfs_dir;
  * @lock:	serialises writers and readers of this open file; never held
  *		while a lookup waits for a load (a frozen waiter holds no lock)
  * @len:	length of @val
- * @val:	the value of the last successful write followed by a newline
- *		(kmalloc'ed, charged to the opener), or NULL
+ * @val:	the value of the last successful write (kmalloc'ed, charged to
+ *		the writer's memory cgroup), or NULL before the first; reads
+ *		return it followed by a newline
  */
 struct lookup_file {
 	struct mutex lock; /* serialises users of this open file */
@@ -106,11 +107,9 @@ static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 	ret = cacheproxy_lookup_value(procfs_cache, key, len, &v);
 	if (ret)
 		return ret;
-	val = kmalloc(v.len + 1, GFP_KERNEL_ACCOUNT);
-	if (val) {
+	val = kmalloc(v.len, GFP_KERNEL_ACCOUNT);
+	if (val)
 		memcpy(val, cacheproxy_value_data(&v), v.len);
-		val[v.len] = '\n';
-	}
 	cacheproxy_value_release(&v);
 	if (!val)
 		return -ENOMEM;
@@ -119,7 +118,7 @@ static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 		return -EINTR;
 	}
 	swap(lf->val, val);
-	lf->len = v.len + 1;
+	lf->len = v.len;
 	/* Rewind, so that the next read returns this value. */
 	*ppos = 0;
 	mutex_unlock(&lf->lock);
@@ -135,7 +134,19 @@ static ssize_t lookup_read(struct file *file, char __user *ubuf, size_t count,
 
 	if (mutex_lock_killable(&lf->lock))
 		return -EINTR;
-	ret = simple_read_from_buffer(ubuf, count, ppos, lf->val, lf->len);
+	ret = 0;
+	if (lf->val)
+		ret = simple_read_from_buffer(ubuf, count, ppos, lf->val,
+					      lf->len);
+	/* The newline after the value, at offset len. */
+	if (lf->val && ret >= 0 && (size_t)ret < count && *ppos == lf->len) {
+		if (put_user('\n', ubuf + ret)) {
+			ret = ret ?: -EFAULT;
+		} else {
+			ret++;
+			(*ppos)++;
+		}
+	}
 	mutex_unlock(&lf->lock);
 	return ret;
 }

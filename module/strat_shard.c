@@ -4,12 +4,14 @@
  * key hash, lock-free hits, per-shard deduplication of loads (the
  * sync.Map LoadOrStore idea).
  *
- * Data flow. A lookup picks the shard of its key's hash. Hit path, no lock
- * and no reference: under rcu_read_lock() it walks the shard's bucket,
- * and if the entry is there and alive copies the value and sets the CLOCK
- * bit with WRITE_ONCE (a value too long for the caller's buffer is handed
- * over by a reference instead, taken only if the entry still has one). An entry removed meanwhile stays readable until the
- * grace period ends (entries are freed after one), so a hit may return a
+ * Data flow. A lookup picks the shard of its key's hash. Hit path, no
+ * lock: under rcu_read_lock() it walks the shard's bucket, and if the
+ * entry is there and alive copies the value and sets the CLOCK bit with
+ * WRITE_ONCE. A value too long for the caller's buffer (over 256 bytes
+ * through GET, any through /proc) is handed over by a reference instead,
+ * taken only if the entry still has one: such a hit costs two atomic
+ * operations on the entry. An entry removed meanwhile stays readable
+ * until the grace period ends (entries are freed after one), so a hit may return a
  * value that was invalidated a moment ago, as with any lock-free read.
  * Miss path: take the shard's lock, look again (removing an expired
  * entry), then LoadOrStore the key's flight (flight.h): join the flight

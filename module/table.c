@@ -48,10 +48,10 @@ static struct hlist_head *table_bucket(const struct cacheproxy_table *t,
 
 /*
  * A table of @capacity entries holding at most @capacity_bytes, with the
- * lifetimes of @cache's configuration. @lock is the spinlock the owner holds around every call
- * but cacheproxy_table_find_rcu(); NULL when a single thread owns the
- * table, in which case the owner stores its task in t->owner once it knows
- * it.
+ * lifetimes of @cache's configuration. @lock is the spinlock the owner
+ * holds around every call but cacheproxy_table_find_rcu(); NULL when a
+ * single thread owns the table, in which case the owner stores its task
+ * in t->owner once it knows it.
  */
 int cacheproxy_table_init(struct cacheproxy_table *t,
 			  struct cacheproxy_cache *cache,
@@ -165,8 +165,9 @@ static void table_make_room(struct cacheproxy_table *t, u64 now, size_t bytes)
 	unsigned int spared = 0;
 	struct cacheproxy_entry *e;
 
+	/* t->bytes <= t->capacity_bytes always: the difference cannot wrap. */
 	while (t->count >= t->capacity ||
-	       t->bytes + bytes > t->capacity_bytes) {
+	       bytes > t->capacity_bytes - t->bytes) {
 		e = list_first_entry(&t->clock, struct cacheproxy_entry, clock);
 		if (cacheproxy_entry_expired(e, now)) {
 			table_remove(t, e, CACHEPROXY_CTR_EXPIRATIONS);

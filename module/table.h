@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A hash table of entries with a CLOCK eviction ring, a capacity in
- * entries and in bytes, and lifetimes. The table has no lock of its own: its owner serialises every
- * writer, either with a spinlock it registers at init (the table then
- * lockdep-checks it) or by touching the table from one thread only (the
- * table then checks that thread). Bucket lists are written with the _rcu
+ * entries and in bytes, and lifetimes. The table has no lock of its own:
+ * its owner serialises every writer, either with a spinlock it registers
+ * at init (the table then lockdep-checks it) or by touching the table
+ * from one thread only (the table then checks that thread). Bucket lists are written with the _rcu
  * helpers, so lookups may also run under rcu_read_lock() alone.
  *
  * The table reads the cache's clock itself, inside the owner's critical
@@ -63,9 +63,8 @@ struct cacheproxy_table {
 };
 
 int cacheproxy_table_init(struct cacheproxy_table *t,
-			  struct cacheproxy_cache *cache,
-			  unsigned int capacity, size_t capacity_bytes,
-			  spinlock_t *lock);
+			  struct cacheproxy_cache *cache, unsigned int capacity,
+			  size_t capacity_bytes, spinlock_t *lock);
 void cacheproxy_table_uninit(struct cacheproxy_table *t);
 
 struct cacheproxy_entry *cacheproxy_table_find(struct cacheproxy_table *t,

@@ -135,9 +135,13 @@ static int cmd_stats(int fd)
 	P(invalidations);
 	P(entries);
 	P(inflight);
-	P(nomem);
-	P(refused);
-	P(bytes);
+	/* Counters a kernel's STATS version lacks are not printed. */
+	if (st.version >= 2)
+		P(nomem);
+	if (st.version >= 3)
+		P(refused);
+	if (st.version >= 4)
+		P(bytes);
 #undef P
 	for (i = 0; i < CACHEPROXY_LAT_BUCKETS; i++) {
 		if (st.lat_ns_log2[i])
