@@ -85,7 +85,7 @@ func TestCLIRunPasses(t *testing.T) {
 func TestCLIPlantFails(t *testing.T) {
 	args := append([]string{"--proxy", "plant-twice"}, smallRun...)
 	out, errs, rc := runCLI(t, args...)
-	if rc != 1 || !strings.Contains(out, " status=fail\n") ||
+	if rc != 1 || !strings.Contains(out, " status=fail ") ||
 		errs != "cacheproxy-goproxy: singlekey proxy=plant-twice keys=50: "+
 			"extra_loads: key-0 loaded 2 times, 50 extra loads in all\n" {
 		t.Fatalf("%d %q %q", rc, out, errs)

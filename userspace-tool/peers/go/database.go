@@ -20,6 +20,7 @@ type Database struct {
 	mu     sync.Mutex     // serialises queries; protects the fields below
 	keyOf  []string       // keyOf[N-1]: the key that load N was for
 	perKey map[string]int // queries per key
+	busy   time.Duration  // time spent in queries, sleep included
 }
 
 // NewDatabase returns an empty database whose queries sleep delay.
@@ -32,11 +33,13 @@ func NewDatabase(delay time.Duration) *Database {
 func (db *Database) Load(key string) string {
 	db.mu.Lock()
 	defer db.mu.Unlock()
+	start := time.Now()
 	if db.delay > 0 {
 		time.Sleep(db.delay)
 	}
 	db.keyOf = append(db.keyOf, key)
 	db.perKey[key]++
+	db.busy += time.Since(start)
 	return key + ":" + strconv.Itoa(len(db.keyOf))
 }
 
@@ -45,6 +48,18 @@ func (db *Database) Loads() int {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	return len(db.keyOf)
+}
+
+// QueryTime returns the mean time a query took, its sleep included (Go
+// rounds a sleep shorter than 1 ms up to 1 ms when the process has
+// nothing else to run), or 0 before the first query.
+func (db *Database) QueryTime() time.Duration {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if len(db.keyOf) == 0 {
+		return 0
+	}
+	return db.busy / time.Duration(len(db.keyOf))
 }
 
 // LoadsOf returns the number of queries for key so far.

@@ -27,7 +27,7 @@ func TestOptionsQuick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.bursts != 500 || o.keys[0] != 1000 || len(o.scenarios) != 5 ||
+	if o.bursts != 500 || o.keys[0] != 500 || len(o.scenarios) != 5 ||
 		o.duration != 100*time.Millisecond {
 		t.Fatalf("--quick: %+v", o)
 	}

@@ -108,7 +108,8 @@ func (r *runner) bursts(scenario string, k proxyKind, keys []string) {
 		add("loads", loads).add("distinct", distinct).
 		add("loads_per_key", float64(loads)/float64(distinct)).
 		add("wrong", all.wrong).add("extra_loads", all.extraLoads).
-		add("runs", o.repeat).add("status", status(all.ok()))
+		add("runs", o.repeat).add("status", status(all.ok())).
+		add("query_ns", best.db.QueryTime().Nanoseconds())
 	r.emit(l, all.ok(), all.first)
 }
 
