@@ -482,6 +482,16 @@ TEST_F(ld, long_values)
 	ASSERT_EQ((ssize_t)sizeof(v) + 1, n);
 	EXPECT_EQ(0, memcmp(buf, v, sizeof(v)));
 	EXPECT_EQ('\n', buf[sizeof(v)]);
+	/* Read in pieces: the value, then its newline, then the end. */
+	fd = open(CP_PROC_LOOKUP, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(4, write(fd, "big\n", 4));
+	EXPECT_EQ((ssize_t)sizeof(v), read(fd, buf, sizeof(v)));
+	EXPECT_EQ(0, memcmp(buf, v, sizeof(v)));
+	EXPECT_EQ(1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ('\n', buf[0]);
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	close(fd);
 
 	/* One entry, counted with its key and header: under two values. */
 	ASSERT_EQ(0, cp_stats_quiet(self->dev, &st, LD_WAIT_MS));
