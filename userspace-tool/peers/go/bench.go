@@ -52,9 +52,9 @@ type burstRun struct {
 // Otherwise all bursts are launched at once and the run ends when every
 // caller has returned (the demo's MultiKey). The wall time covers the
 // launching and the waiting.
-func runBursts(kind proxyKind, delay time.Duration, keys []string,
+func runBursts(kind proxyKind, spec dbSpec, keys []string,
 	bursts, burst int, singleKey bool) burstRun {
-	r := burstRun{db: NewDatabase(delay),
+	r := burstRun{db: spec.open(),
 		answers: make([]string, bursts*burst)}
 	p := kind.make(r.db)
 	defer p.Close()
@@ -81,12 +81,13 @@ type hitRun struct {
 	verdict *verdict
 }
 
-// runHits looks every key up once (not timed), then has threads goroutines
-// look up keys picked at random for about d, each answer compared with
-// the key's first one. No lookup of the timed part may load.
-func runHits(kind proxyKind, delay time.Duration, keys []string,
-	threads int, d time.Duration) hitRun {
-	db := NewDatabase(delay)
+// runHits looks every key up once (not timed, the database without its
+// delay), then has threads goroutines look up keys picked at random for
+// about d, each answer compared with the key's first one. No lookup of
+// the timed part may load.
+func runHits(kind proxyKind, keys []string, threads int,
+	d time.Duration) hitRun {
+	db := NewDatabase(0)
 	p := kind.make(db)
 	defer p.Close()
 	v := newVerdict()
@@ -145,8 +146,8 @@ func runHits(kind proxyKind, delay time.Duration, keys []string,
 
 // floorLoad: the database alone, n queries of distinct keys one after the
 // other: what one load costs here (the sleep's real length included).
-func floorLoad(delay time.Duration, n int) time.Duration {
-	db := NewDatabase(delay)
+func floorLoad(spec dbSpec, n int) time.Duration {
+	db := spec.open()
 	keys := makeKeys(n)
 	runtime.GC()
 	start := time.Now()

@@ -12,8 +12,8 @@ func TestPlantsAreCaught(t *testing.T) {
 	keys := makeKeys(controlKeys)
 	for _, k := range plantKinds {
 		t.Run(k.name, func(t *testing.T) {
-			run := runBursts(k, controlDelay, keys, controlBursts,
-				controlBurst, true)
+			run := runBursts(k, dbSpec{delay: controlDelay}, keys,
+				controlBursts, controlBurst, true)
 			v := checkBursts(run.db, keys, controlBurst, run.answers)
 			if v.ok() {
 				t.Fatal("passed every check")
@@ -31,7 +31,7 @@ func TestPlantsAreCaught(t *testing.T) {
 // A plant that loads on every lookup fails the hit run too.
 func TestHitsCatchForget(t *testing.T) {
 	k, _ := findProxy("plant-forget")
-	v := runHits(k, 0, makeKeys(20), 2, 10*time.Millisecond).verdict
+	v := runHits(k, makeKeys(20), 2, 10*time.Millisecond).verdict
 	if v.counts[checkExtraLoads] == 0 {
 		t.Fatalf("hits of plant-forget passed: %v", v.fired())
 	}

@@ -11,11 +11,14 @@ import (
 // Database is the slow loader behind every proxy, as in the Go demo: one
 // mutex held across the query's sleep, so queries are serialised and N
 // distinct misses cost at least N x delay whatever the proxy does.
+// A spinning database waits its delay out on the CPU instead of sleeping
+// (not the demo's: it shows the proxies without Go's sleep rounding).
 //
 // A query for KEY answers "KEY:N", N the number of that query (1, 2, ...)
 // in this database, so an answer can be traced to the load that made it.
 type Database struct {
 	delay time.Duration
+	spin  bool
 
 	mu     sync.Mutex     // serialises queries; protects the fields below
 	keyOf  []string       // keyOf[N-1]: the key that load N was for
@@ -28,13 +31,28 @@ func NewDatabase(delay time.Duration) *Database {
 	return &Database{delay: delay, perKey: make(map[string]int)}
 }
 
-// Load queries key: sleeps the delay with the database locked, counts the
-// query and returns "KEY:N".
+// dbSpec: what the benchmark's databases are like.
+type dbSpec struct {
+	delay time.Duration
+	spin  bool // wait the delay out on the CPU, not in time.Sleep
+}
+
+func (s dbSpec) open() *Database {
+	db := NewDatabase(s.delay)
+	db.spin = s.spin
+	return db
+}
+
+// Load queries key: sleeps (or spins) the delay with the database locked,
+// counts the query and returns "KEY:N".
 func (db *Database) Load(key string) string {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	start := time.Now()
-	if db.delay > 0 {
+	if db.spin {
+		for time.Since(start) < db.delay {
+		}
+	} else if db.delay > 0 {
 		time.Sleep(db.delay)
 	}
 	db.keyOf = append(db.keyOf, key)

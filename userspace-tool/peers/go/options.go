@@ -59,6 +59,9 @@ Options:
   --burst N        goroutines per burst (default 8, GOMAXPROCS on the demo's
                    machine; 1..1024)
   --delay D        the database's sleep per query (default 10us; 0..1s)
+  --wait HOW       how the database waits --delay out: sleep (default, the
+                   demo's: time.Sleep) or spin (on the CPU, the database
+                   locked: exactly D, without Go's sleep rounding, below)
   --threads LIST   hit: goroutines looking up at once (default 1,2,8)
   --duration D     hit: time per run (default 1s)
   --repeat N       runs per result; the fastest is reported, every run is
@@ -83,9 +86,10 @@ Checks, on every answer (a wrong one is counted under the first it fails):
 
 Output, one line per result (names may be added at the end of a line):
   goproxy config go=VERSION gomaxprocs=N cpus=N delay_ns=N burst=N
+      wait=sleep|spin
   goproxy singlekey proxy=NAME keys=N bursts=N burst=N ns_per_burst=N
       loads=N distinct=N loads_per_key=F wrong=N extra_loads=N runs=N
-      status=ok|fail query_ns=N
+      status=ok|fail query_ns=N wait=sleep|spin
   goproxy multikey (the same names)
   goproxy hit proxy=NAME keys=N threads=N lookups=N seconds=F
       lookups_per_s=N ns_per_lookup=F wrong=N extra_loads=N runs=N status=
@@ -95,10 +99,11 @@ Output, one line per result (names may be added at the end of a line):
       status=ok|fail   (ok: every expected check fired)
   goproxy done results=N failed=N
 A failed result also writes one line on stderr naming its first problem.
-query_ns is the mean time one database query took, its sleep included: Go
-on Linux sleeps at least 1 ms when a sleep under 1 ms finds no goroutine
+query_ns is the mean time one database query took, its wait included: Go
+on Linux sleeps up to 1 ms when a sleep under 1 ms finds no goroutine
 left to run (its timers wait in epoll_wait, whose timeout is in ms), so
---delay 10us costs from 10 us to 1 ms depending on what else runs.
+--delay 10us costs from 10 us to 1 ms depending on what else runs;
+--wait spin takes that out.
 
 Controls, planted bugs (--proxy takes them too, and the run must fail):
   plant-herd      drops its lock across the load     (split, extra_loads)
@@ -122,7 +127,7 @@ type options struct {
 	keys      []int
 	bursts    int
 	burst     int
-	delay     time.Duration
+	db        dbSpec
 	threads   []int
 	duration  time.Duration
 	repeat    int
@@ -186,6 +191,7 @@ func parseOptions(args []string) (*options, error) {
 	bursts := fs.String("bursts", "10000", "")
 	burst := fs.String("burst", "8", "")
 	delay := fs.String("delay", "10us", "")
+	wait := fs.String("wait", "sleep", "")
 	threads := fs.String("threads", "1,2,8", "")
 	duration := fs.String("duration", "1s", "")
 	repeat := fs.String("repeat", "1", "")
@@ -255,8 +261,17 @@ func parseOptions(args []string) (*options, error) {
 		return nil, fmt.Errorf("--bursts x --burst is %d, over 1e7 "+
 			"(every answer is kept for the checks)", o.bursts*o.burst)
 	}
-	if o.delay, err = parseDuration("delay", *delay, 0, time.Second); err != nil {
+	if o.db.delay, err = parseDuration("delay", *delay, 0,
+		time.Second); err != nil {
 		return nil, err
+	}
+	switch *wait {
+	case "sleep":
+	case "spin":
+		o.db.spin = true
+	default:
+		return nil, fmt.Errorf("--wait: unknown way %q (sleep or spin)",
+			*wait)
 	}
 	if o.threads, err = parseCounts("threads", *threads, 1, 1024); err != nil {
 		return nil, err
@@ -272,6 +287,14 @@ func parseOptions(args []string) (*options, error) {
 		return nil, err
 	}
 	return o, nil
+}
+
+// wait: how the database waits, as --wait names it.
+func (o *options) wait() string {
+	if o.db.spin {
+		return "spin"
+	}
+	return "sleep"
 }
 
 func contains(list []string, s string) bool {

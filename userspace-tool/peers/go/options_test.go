@@ -16,7 +16,8 @@ func TestOptionsDefaults(t *testing.T) {
 	}
 	if strings.Join(o.scenarios, ",") != "singlekey,multikey,floor" ||
 		len(o.proxies) != 4 || o.bursts != 10000 || o.burst != 8 ||
-		o.delay != 10*time.Microsecond || len(o.keys) != 3 ||
+		o.db.delay != 10*time.Microsecond || o.db.spin ||
+		len(o.keys) != 3 ||
 		o.keys[0] != 2000 || o.keys[2] != 200000 {
 		t.Fatalf("defaults: %+v", o)
 	}
@@ -49,6 +50,7 @@ func TestOptionsErrors(t *testing.T) {
 		{[]string{"--bursts", "1e7", "--burst", "8"}, "over 1e7"},
 		{[]string{"--delay", "10"}, "not a duration"},
 		{[]string{"--delay", "-1us"}, "out of range"},
+		{[]string{"--wait", "nap"}, "--wait: unknown way"},
 		{[]string{"--duration", "0s"}, "out of range"},
 		{[]string{"--threads", ""}, "--threads"},
 	} {

@@ -106,12 +106,13 @@ func TestProxyPassesChecks(t *testing.T) {
 	keys := makeKeys(50)
 	for _, k := range proxyKinds {
 		for _, single := range []bool{true, false} {
-			run := runBursts(k, 20*time.Microsecond, keys, 200, 8, single)
+			run := runBursts(k, dbSpec{delay: 20 * time.Microsecond},
+				keys, 200, 8, single)
 			if v := checkBursts(run.db, keys, 8, run.answers); !v.ok() {
 				t.Errorf("%s single=%v: %s", k.name, single, v.first)
 			}
 		}
-		if v := runHits(k, 0, keys, 4, 20*time.Millisecond).verdict; !v.ok() {
+		if v := runHits(k, keys, 4, 20*time.Millisecond).verdict; !v.ok() {
 			t.Errorf("%s hits: %s", k.name, v.first)
 		}
 	}
@@ -141,33 +142,39 @@ func TestChannelCloseLeavesNoGoroutine(t *testing.T) {
 	}
 }
 
-// The database serialises queries and numbers them.
+// The database serialises queries and numbers them, sleeping or spinning.
 func TestDatabaseSerialises(t *testing.T) {
 	const n, delay = 8, 2 * time.Millisecond
-	db := NewDatabase(delay)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			db.Load("k-" + strconv.Itoa(i))
-		}(i)
-	}
-	wg.Wait()
-	if d := time.Since(start); d < n*delay {
-		t.Fatalf("%d queries of %v took %v: not serialised", n, delay, d)
-	}
-	if v := db.Load("x"); v != "x:"+strconv.Itoa(n+1) {
-		t.Fatalf("query %d answered %q", n+1, v)
-	}
-	if k, ok := db.KeyOfLoad(n + 1); !ok || k != "x" {
-		t.Fatalf("load %d was of %q", n+1, k)
-	}
-	if _, ok := db.KeyOfLoad(n + 2); ok {
-		t.Fatal("a load that never was")
-	}
-	if db.LoadsOf("x") != 1 || db.Loads() != n+1 {
-		t.Fatal("wrong counts")
+	for _, spin := range []bool{false, true} {
+		db := dbSpec{delay: delay, spin: spin}.open()
+		start := time.Now()
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				db.Load("k-" + strconv.Itoa(i))
+			}(i)
+		}
+		wg.Wait()
+		if d := time.Since(start); d < n*delay {
+			t.Fatalf("spin=%v: %d queries of %v took %v: not serialised",
+				spin, n, delay, d)
+		}
+		if q := db.QueryTime(); q < delay {
+			t.Fatalf("spin=%v: a query took %v", spin, q)
+		}
+		if v := db.Load("x"); v != "x:"+strconv.Itoa(n+1) {
+			t.Fatalf("query %d answered %q", n+1, v)
+		}
+		if k, ok := db.KeyOfLoad(n + 1); !ok || k != "x" {
+			t.Fatalf("load %d was of %q", n+1, k)
+		}
+		if _, ok := db.KeyOfLoad(n + 2); ok {
+			t.Fatal("a load that never was")
+		}
+		if db.LoadsOf("x") != 1 || db.Loads() != n+1 {
+			t.Fatal("wrong counts")
+		}
 	}
 }

@@ -46,8 +46,8 @@ func (r *runner) run() int {
 		add("go", runtime.Version()).
 		add("gomaxprocs", runtime.GOMAXPROCS(0)).
 		add("cpus", runtime.NumCPU()).
-		add("delay_ns", o.delay.Nanoseconds()).
-		add("burst", o.burst).
+		add("delay_ns", o.db.delay.Nanoseconds()).
+		add("burst", o.burst).add("wait", o.wait()).
 		write(r.out, o.json)
 	for _, s := range o.scenarios {
 		switch s {
@@ -89,7 +89,7 @@ func (r *runner) bursts(scenario string, k proxyKind, keys []string) {
 	all := newVerdict()
 	var best burstRun
 	for i := 0; i < o.repeat; i++ {
-		run := runBursts(k, o.delay, keys, o.bursts, o.burst,
+		run := runBursts(k, o.db, keys, o.bursts, o.burst,
 			scenario == "singlekey")
 		all.merge(checkBursts(run.db, keys, o.burst, run.answers))
 		if i == 0 || run.wall < best.wall {
@@ -109,7 +109,8 @@ func (r *runner) bursts(scenario string, k proxyKind, keys []string) {
 		add("loads_per_key", float64(loads)/float64(distinct)).
 		add("wrong", all.wrong).add("extra_loads", all.extraLoads).
 		add("runs", o.repeat).add("status", status(all.ok())).
-		add("query_ns", best.db.QueryTime().Nanoseconds())
+		add("query_ns", best.db.QueryTime().Nanoseconds()).
+		add("wait", o.wait())
 	r.emit(l, all.ok(), all.first)
 }
 
@@ -120,7 +121,7 @@ func (r *runner) hits(k proxyKind, keys []string, threads int) {
 	var best hitRun
 	bestRate := -1.0
 	for i := 0; i < o.repeat; i++ {
-		run := runHits(k, 0, keys, threads, o.duration)
+		run := runHits(k, keys, threads, o.duration)
 		all.merge(run.verdict)
 		rate := float64(run.lookups) / run.wall.Seconds()
 		if rate > bestRate {
@@ -150,7 +151,7 @@ func (r *runner) floors() {
 	}
 	best := time.Duration(0)
 	for i := 0; i < o.repeat; i++ {
-		if d := floorLoad(o.delay, loads); i == 0 || d < best {
+		if d := floorLoad(o.db, loads); i == 0 || d < best {
 			best = d
 		}
 	}
@@ -179,12 +180,12 @@ const (
 
 // control runs a plant and checks that the checks it names caught it.
 func (r *runner) control(k proxyKind) {
-	delay := r.o.delay
-	if delay < controlDelay {
-		delay = controlDelay
+	spec := r.o.db
+	if spec.delay < controlDelay {
+		spec.delay = controlDelay
 	}
 	keys := makeKeys(controlKeys)
-	run := runBursts(k, delay, keys, controlBursts, controlBurst, true)
+	run := runBursts(k, spec, keys, controlBursts, controlBurst, true)
 	v := checkBursts(run.db, keys, controlBurst, run.answers)
 	fired := v.fired()
 	var missed []string
