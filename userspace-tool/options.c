@@ -135,6 +135,8 @@ static const char usage_text[] =
 "  the module would give are memcached's \"stats\" (lookups = cmd_get,\n"
 "  hits = get_hits, misses = get_misses, entries = curr_items) and the\n"
 "  database's (loads = queries); they assume no one else uses the server.\n"
+"  The summary and the JSON (its \"memcached\" object) also give the\n"
+"  server's counters and the database's queries with their mean time.\n"
 "  --mix inval and flush send delete and flush_all. Keys must be at most\n"
 "  250 bytes, without spaces or control characters. Not with --expect or\n"
 "  --allow-enomem.\n"
