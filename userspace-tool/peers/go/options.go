@@ -92,7 +92,8 @@ Output, one line per result (names may be added at the end of a line):
       status=ok|fail query_ns=N wait=sleep|spin
   goproxy multikey (the same names)
   goproxy hit proxy=NAME keys=N threads=N lookups=N seconds=F
-      lookups_per_s=N ns_per_lookup=F wrong=N extra_loads=N runs=N status=
+      lookups_per_s=N ns_per_lookup=F wrong=N extra_loads=N runs=N
+      status=ok|fail
   goproxy floor what=load ops=N ns_per_op=N
   goproxy floor what=burst burst=N ops=N ns_per_op=N
   goproxy control plant=NAME keys=N bursts=N expect=CHECKS fired=CHECKS
