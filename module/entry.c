@@ -53,14 +53,24 @@ static unsigned int entry_class(size_t data)
 	return i;
 }
 
+/*
+ * Lookups copy long values to user space straight from the entry: the
+ * key and value bytes are the caches' usercopy region, which
+ * CONFIG_HARDENED_USERCOPY (Debian's kernels) requires of a slab cache
+ * whose objects reach copy_to_user(); the header never does.
+ */
 int cacheproxy_entry_slab_init(void)
 {
+	const unsigned int data = offsetof(struct cacheproxy_entry, data);
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(entry_slab); i++) {
-		entry_slab[i] = kmem_cache_create(entry_class_name[i],
-						  entry_class_size[i], 0, 0,
-						  NULL);
+		entry_slab[i] =
+			kmem_cache_create_usercopy(entry_class_name[i],
+						   entry_class_size[i], 0, 0,
+						   data,
+						   entry_class_size[i] - data,
+						   NULL);
 		if (!entry_slab[i]) {
 			cacheproxy_entry_slab_uninit();
 			return -ENOMEM;
