@@ -13,6 +13,7 @@
 #include <linux/wait.h>
 
 #include "cache.h"
+#include "loader.h"
 
 struct kunit;
 struct task_struct;
@@ -27,7 +28,7 @@ struct task_struct;
 /* One more byte than the longest value, so a value always fits. */
 #define CACHEPROXY_KUNIT_VAL_SIZE	(CACHEPROXY_VALUE_MAX + 1)
 /* Room for a synthetic value ("KEY:N", N a u64) and one more byte: on stacks. */
-#define CACHEPROXY_KUNIT_SYNTH_VAL_SIZE	(CACHEPROXY_KEY_MAX + 1 + 20 + 1)
+#define CACHEPROXY_KUNIT_SYNTH_VAL_SIZE	(CACHEPROXY_SYNTH_VALUE_MAX + 1)
 
 /* Generator for KUNIT_CASE_PARAM: every strategy in turn. */
 const void *cacheproxy_kunit_strategies(const void *prev, char *desc);

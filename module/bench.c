@@ -77,6 +77,7 @@
 
 #include "bench.h"
 #include "cache.h"
+#include "loader.h"
 #include "params.h"
 
 #define BENCH_CMD_MAX		512
@@ -85,8 +86,6 @@
 #define BENCH_ROUNDS_MAX	1000000U
 #define BENCH_BURSTS_MAX	1000000000ULL
 #define BENCH_CAPACITY_MAX	1048576U
-/* The synthetic loader's longest value, "KEY:N" with N a u64. */
-#define BENCH_VALUE_MAX		(CACHEPROXY_KEY_MAX + 1 + 20)
 
 enum bench_scenario {
 	BENCH_SINGLEKEY,
@@ -375,7 +374,7 @@ static u64 bench_one(struct bench_worker *w, unsigned int idx)
 {
 	struct bench_run *b = w->run;
 	const struct bench_key *k = &b->keys[idx];
-	char val[BENCH_VALUE_MAX];
+	char val[CACHEPROXY_SYNTH_VALUE_MAX];
 	size_t len = 0;
 	u64 n = 0;
 	int ret;

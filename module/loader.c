@@ -56,12 +56,9 @@ static int loader_delay(struct cacheproxy_loader *l, unsigned long us)
 	return READ_ONCE(l->stopping) ? -ESHUTDOWN : 0;
 }
 
-/* A synthetic value, "KEY:N": the key and a decimal u64. */
-#define LOADER_VALUE_MAX	(CACHEPROXY_KEY_MAX + 1 + 20)
-
 static int loader_produce(struct cacheproxy_load *load)
 {
-	char val[LOADER_VALUE_MAX];
+	char val[CACHEPROXY_SYNTH_VALUE_MAX];
 	int len;
 
 	if (has_prefix(load, "eio-"))

@@ -8,11 +8,15 @@
 #define _CACHEPROXY_LOADER_H
 
 #include <linux/atomic.h>
+#include <linux/cacheproxy.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "upcall.h"
+
+/* The synthetic loader's longest value, "KEY:N" with N a decimal u64. */
+#define CACHEPROXY_SYNTH_VALUE_MAX	(CACHEPROXY_KEY_MAX + 1 + 20)
 
 struct cacheproxy_config;
 struct cacheproxy_counters;
