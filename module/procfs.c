@@ -32,7 +32,6 @@
  */
 #include <linux/cacheproxy.h>
 #include <linux/fs.h>
-#include <linux/minmax.h>
 #include <linux/mutex.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -52,13 +51,16 @@ static struct proc_dir_entry *procfs_dir;
  * struct lookup_file - state of one open /proc/cacheproxy/lookup
  * @lock:	serialises writers and readers of this open file; never held
  *		while a lookup waits for a load (a frozen waiter holds no lock)
- * @len:	length of @val
- * @val:	the value of the last successful write (kmalloc'ed, charged to
- *		the writer's memory cgroup), or NULL before the first; reads
- *		return it followed by a newline
+ * @has_val:	a write has succeeded: @val holds its value
+ * @len:	length of the value in @val
+ * @val:	CACHEPROXY_VALUE_MAX bytes allocated at open (charged to the
+ *		opener's memory cgroup), so that a write whose lookup succeeded
+ *		cannot fail for want of memory afterwards; reads return the
+ *		value followed by a newline
  */
 struct lookup_file {
 	struct mutex lock; /* serialises users of this open file */
+	bool has_val;
 	size_t len;
 	char *val;
 };
@@ -70,6 +72,11 @@ static int lookup_open(struct inode *inode, struct file *file)
 	lf = kzalloc(sizeof(*lf), GFP_KERNEL_ACCOUNT);
 	if (!lf)
 		return -ENOMEM;
+	lf->val = kmalloc(CACHEPROXY_VALUE_MAX, GFP_KERNEL_ACCOUNT);
+	if (!lf->val) {
+		kfree(lf);
+		return -ENOMEM;
+	}
 	mutex_init(&lf->lock);
 	file->private_data = lf;
 	return 0;
@@ -92,7 +99,6 @@ static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 	char key[CACHEPROXY_KEY_MAX + 1];
 	struct cacheproxy_value v = { .by_ref = true };
 	size_t len = count;
-	char *val;
 	int ret;
 
 	/* Too long even with a newline stripped. */
@@ -103,26 +109,26 @@ static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 	if (len && key[len - 1] == '\n')
 		len--;
 
-	/* No buffer: the value comes by reference and is copied once. */
+	/*
+	 * No buffer: the value comes by reference and is copied once, into
+	 * the buffer allocated at open, so that nothing after the lookup can
+	 * fail but a fatal signal. The lock is not held while the lookup
+	 * waits for a load.
+	 */
 	ret = cacheproxy_lookup_value(procfs_cache, key, len, &v);
 	if (ret)
 		return ret;
-	val = kmalloc(v.len, GFP_KERNEL_ACCOUNT);
-	if (val)
-		memcpy(val, cacheproxy_value_data(&v), v.len);
-	cacheproxy_value_release(&v);
-	if (!val)
-		return -ENOMEM;
 	if (mutex_lock_killable(&lf->lock)) {
-		kfree(val);
+		cacheproxy_value_release(&v);
 		return -EINTR;
 	}
-	swap(lf->val, val);
+	memcpy(lf->val, cacheproxy_value_data(&v), v.len);
 	lf->len = v.len;
+	lf->has_val = true;
 	/* Rewind, so that the next read returns this value. */
 	*ppos = 0;
 	mutex_unlock(&lf->lock);
-	kfree(val);
+	cacheproxy_value_release(&v);
 	return count;
 }
 
@@ -135,11 +141,11 @@ static ssize_t lookup_read(struct file *file, char __user *ubuf, size_t count,
 	if (mutex_lock_killable(&lf->lock))
 		return -EINTR;
 	ret = 0;
-	if (lf->val)
+	if (lf->has_val)
 		ret = simple_read_from_buffer(ubuf, count, ppos, lf->val,
 					      lf->len);
 	/* The newline after the value, at offset len. */
-	if (lf->val && ret >= 0 && (size_t)ret < count && *ppos == lf->len) {
+	if (lf->has_val && ret >= 0 && (size_t)ret < count && *ppos == lf->len) {
 		if (put_user('\n', ubuf + ret)) {
 			ret = ret ?: -EFAULT;
 		} else {
