@@ -110,6 +110,45 @@ func TestCLIJSON(t *testing.T) {
 	}
 }
 
+// Every name appears once in a JSON line: a repeated one would be lost by
+// most decoders (the last wins), as "what" was in the floor lines.
+func TestCLIJSONNamesOnce(t *testing.T) {
+	out, _, rc := runCLI(t, "--json", "--proxy", "channel", "--scenario",
+		"singlekey,floor", "--keys", "50", "--bursts", "100")
+	if rc != 0 {
+		t.Fatalf("exit %d", rc)
+	}
+	floors := 0
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		dec := json.NewDecoder(strings.NewReader(l))
+		seen := map[string]bool{}
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+			t.Fatalf("%q: not an object", l)
+		}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				t.Fatalf("%q: %v", l, err)
+			}
+			name := tok.(string)
+			if seen[name] {
+				t.Fatalf("%q: %q twice", l, name)
+			}
+			seen[name] = true
+			var v interface{}
+			if err := dec.Decode(&v); err != nil {
+				t.Fatalf("%q: %v", l, err)
+			}
+			if name == "what" && v == "floor" {
+				floors++
+			}
+		}
+	}
+	if floors != 2 {
+		t.Fatalf("%d floor lines, not 2:\n%s", floors, out)
+	}
+}
+
 func min(a, b int) int {
 	if a < b {
 		return a

@@ -94,8 +94,8 @@ Output, one line per result (names may be added at the end of a line):
   goproxy hit proxy=NAME keys=N threads=N lookups=N seconds=F
       lookups_per_s=N ns_per_lookup=F wrong=N extra_loads=N runs=N
       status=ok|fail
-  goproxy floor what=load ops=N ns_per_op=N
-  goproxy floor what=burst burst=N ops=N ns_per_op=N
+  goproxy floor floor=load ops=N ns_per_op=N
+  goproxy floor floor=burst burst=N ops=N ns_per_op=N
   goproxy control plant=NAME keys=N bursts=N expect=CHECKS fired=CHECKS
       status=ok|fail   (ok: every expected check fired)
   goproxy done results=N failed=N

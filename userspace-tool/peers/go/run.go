@@ -155,7 +155,7 @@ func (r *runner) floors() {
 			best = d
 		}
 	}
-	(&line{what: "floor"}).add("what", "load").add("ops", loads).
+	(&line{what: "floor"}).add("floor", "load").add("ops", loads).
 		add("ns_per_op", best.Nanoseconds()/int64(loads)).
 		write(r.out, o.json)
 	for i := 0; i < o.repeat; i++ {
@@ -163,7 +163,7 @@ func (r *runner) floors() {
 			best = d
 		}
 	}
-	(&line{what: "floor"}).add("what", "burst").add("burst", o.burst).
+	(&line{what: "floor"}).add("floor", "burst").add("burst", o.burst).
 		add("ops", o.bursts).
 		add("ns_per_op", best.Nanoseconds()/int64(o.bursts)).
 		write(r.out, o.json)
