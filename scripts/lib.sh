@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared helpers for the cacheproxy scripts; sourced, not run.
+# shellcheck shell=bash
 
 # CI may run without HOME; tools (checkpatch.pl, the cache path) need it.
 if [ -z "${HOME:-}" ]; then
@@ -84,6 +85,7 @@ cp_kernel_faults()
 }
 
 # The options the fault tests need where a kernel declares fault injection.
+# shellcheck disable=SC2034 # used by the scripts that source this file
 CP_FAULT_OPTIONS="CONFIG_DEBUG_FS CONFIG_FAULT_INJECTION CONFIG_FAILSLAB CONFIG_FAULT_INJECTION_DEBUG_FS"
 
 # cp_config_missing CONFIG FRAGMENT...: merge_config.sh's check ("Value
