@@ -88,6 +88,12 @@ cp_kernel_faults()
 # shellcheck disable=SC2034 # used by the scripts that source this file
 CP_FAULT_OPTIONS="CONFIG_DEBUG_FS CONFIG_FAULT_INJECTION CONFIG_FAILSLAB CONFIG_FAULT_INJECTION_DEBUG_FS"
 
+# What the guest init's scan of the kernel log counts as a problem
+# (scripts/vm/init): a warning, oops, lockdep or sanitizer report, a hung
+# task, a leak.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+CP_SPLATS='WARNING:|BUG:|Oops|kernel BUG|general protection|possible circular|possible recursive|inconsistent lock|suspicious RCU|UBSAN:|INFO: task|Call Trace:|unreferenced object'
+
 # cp_config_missing CONFIG FRAGMENT...: merge_config.sh's check ("Value
 # requested for ... not in final .config"), made on the result: print every
 # option the fragments request (the last fragment that sets one wins) that
