@@ -13,6 +13,12 @@
  *			included, so only its last newline is known to be
  *			the terminator (the ioctl tells a value's length).
  *			Shell: exec 3<>lookup; echo KEY >&3; cat <&3
+ *			An open for writing holds a CACHEPROXY_VALUE_MAX
+ *			buffer (charged to the opener's memory cgroup), so
+ *			the open may fail with ENOMEM (not a lookup: no
+ *			counter moves). One open file may be shared (threads,
+ *			fork, dup): a write that waits for a load does not
+ *			hold up reads, seeks or other lookups on it.
  * stats (0444)		"NAME VALUE" lines: "strategy NAME", then one line per
  *			counter named as the field of struct cacheproxy_stats,
  *			then one line per histogram bucket, "lat_ns_log2_I N".
@@ -53,10 +59,20 @@ static struct proc_dir_entry *procfs_dir;
  *		while a lookup waits for a load (a frozen waiter holds no lock)
  * @has_val:	a write has succeeded: @val holds its value
  * @len:	length of the value in @val
- * @val:	CACHEPROXY_VALUE_MAX bytes allocated at open (charged to the
- *		opener's memory cgroup), so that a write whose lookup succeeded
- *		cannot fail for want of memory afterwards; reads return the
- *		value followed by a newline
+ * @val:	CACHEPROXY_VALUE_MAX bytes allocated at an open for writing
+ *		(charged to the opener's memory cgroup), so that a write whose
+ *		lookup succeeded cannot fail for want of memory afterwards;
+ *		reads return the value followed by a newline. NULL for an
+ *		open for reading only, which never holds a value.
+ *
+ * The VFS serialises read, write and lseek of a shared regular file with
+ * the file's position lock (FMODE_ATOMIC_POS), taken uninterruptibly and
+ * held across the call: a write waiting for a load of up to
+ * slow_load_ms or upcall_timeout_ms (600 s at most) would hold every other
+ * user of the file in D state for that long. lookup_open() drops the mode:
+ * @lock orders the users of the file instead and is never held across a
+ * wait. The position of a shared file is then updated as a character
+ * device's is (concurrent reads may both start at one offset).
  */
 struct lookup_file {
 	struct mutex lock; /* serialises users of this open file */
@@ -72,13 +88,17 @@ static int lookup_open(struct inode *inode, struct file *file)
 	lf = kzalloc(sizeof(*lf), GFP_KERNEL_ACCOUNT);
 	if (!lf)
 		return -ENOMEM;
-	lf->val = kmalloc(CACHEPROXY_VALUE_MAX, GFP_KERNEL_ACCOUNT);
-	if (!lf->val) {
-		kfree(lf);
-		return -ENOMEM;
+	if (file->f_mode & FMODE_WRITE) {
+		lf->val = kmalloc(CACHEPROXY_VALUE_MAX, GFP_KERNEL_ACCOUNT);
+		if (!lf->val) {
+			kfree(lf);
+			return -ENOMEM;
+		}
 	}
 	mutex_init(&lf->lock);
 	file->private_data = lf;
+	/* See struct lookup_file: no position lock across a lookup's wait. */
+	file->f_mode &= ~FMODE_ATOMIC_POS;
 	return 0;
 }
 
@@ -122,10 +142,20 @@ static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 		cacheproxy_value_release(&v);
 		return -EINTR;
 	}
-	memcpy(lf->val, cacheproxy_value_data(&v), v.len);
+	/* entry.c refuses a value longer than CACHEPROXY_VALUE_MAX. */
+	if (WARN_ON_ONCE(v.len > CACHEPROXY_VALUE_MAX)) {
+		mutex_unlock(&lf->lock);
+		cacheproxy_value_release(&v);
+		return -EIO;
+	}
+	if (v.len)
+		memcpy(lf->val, cacheproxy_value_data(&v), v.len);
 	lf->len = v.len;
 	lf->has_val = true;
-	/* Rewind, so that the next read returns this value. */
+	/*
+	 * Rewind, so that the next read returns this value. (A pwrite()
+	 * moves no file position, as POSIX says: read it with pread() at 0.)
+	 */
 	*ppos = 0;
 	mutex_unlock(&lf->lock);
 	cacheproxy_value_release(&v);
@@ -145,7 +175,8 @@ static ssize_t lookup_read(struct file *file, char __user *ubuf, size_t count,
 		ret = simple_read_from_buffer(ubuf, count, ppos, lf->val,
 					      lf->len);
 	/* The newline after the value, at offset len. */
-	if (lf->has_val && ret >= 0 && (size_t)ret < count && *ppos == lf->len) {
+	if (lf->has_val && ret >= 0 && (size_t)ret < count &&
+	    *ppos == lf->len) {
 		if (put_user('\n', ubuf + ret)) {
 			ret = ret ?: -EFAULT;
 		} else {

@@ -192,6 +192,16 @@ static_assert(offsetof(struct h_item_v1, status) ==
 /* A restarted spinlock lookup may load again: two loads and slack. */
 #define SIG_DONE_MS		(2 * SIG_SLOW_MS + 10000)
 
+/*
+ * One lookup file shared by processes: a read and a second lookup on it
+ * return this soon while a write on it waits for a 30 s load (the VFS's
+ * f_pos lock would hold them for all of it; 30 s stays below the guests'
+ * hung-task panic, so the old module fails the test, not the guest).
+ */
+#define SHARED_SLOW_MS		30000
+#define SHARED_PARAMS		"slow_load_ms=30000"
+#define SHARED_MAX_MS		5000
+
 /* The cgroup v2 freezer reports "frozen 1" this soon (a 60 s load). */
 #define FREEZE_MAX_MS		5000
 #define CG_ROOT			"/sys/fs/cgroup"
@@ -1385,6 +1395,111 @@ TEST_F_TIMEOUT(waits, sigusr1_eintr_ioctl, 120)
 TEST_F_TIMEOUT(waits, sigusr1_eintr_proc, 120)
 {
 	eintr_case(_metadata, &self->h, variant->strategy, VIA_PROC);
+}
+
+/*
+ * A child's read (then, with @key, a write of @key first) on the lookup
+ * file @fd it shares with others; ret is the read's byte count (or -1),
+ * and seq the value's number when the read returned "KEY:N\n".
+ */
+static void __attribute__((noreturn))
+kid_shared(int fd, const char *key, struct kid_result *r)
+{
+	char val[VAL_SIZE + 1];
+	ssize_t n;
+
+	if (key && write(fd, key, strlen(key)) < 0) {
+		kid_record(r, -2, errno);
+		_exit(2);
+	}
+	n = read(fd, val, sizeof(val));
+	r->len = n;
+	if (key && n > 0 && val[n - 1] == '\n' &&
+	    !cp_parse_value(key, strlen(key), val, n - 1, &r->seq))
+		r->seq = 0;
+	kid_record(r, n < 0 ? -1 : n, n < 0 ? errno : 0);
+	_exit(n < 0);
+}
+
+/* Waits up to @ms for @r's call to return; true if it did. */
+static bool kid_wait_done(const struct kid_result *r, int ms)
+{
+	long long end = cp_now_ms() + ms;
+
+	while (!kid_done(r) && cp_now_ms() < end)
+		usleep(2000);
+	return kid_done(r);
+}
+
+/*
+ * Processes sharing one open lookup file: while one of them waits in a
+ * write for a slow load, another's read returns at once (nothing read
+ * yet), and a third one's lookup of another key and its read work. The
+ * file's position lock, which the VFS takes for a shared regular file
+ * across read and write, would hold both, uninterruptibly, for the load.
+ */
+TEST_F_TIMEOUT(waits, proc_shared_file, 120)
+{
+	struct harden *h = &self->h;
+	unsigned long long misses0, misses, inflight;
+	struct kid_result *w, *rd, *lk;
+	int fd, iw, ird, ilk, status;
+	pid_t pw, prd, plk;
+	long long t0;
+	__u64 seq;
+
+	ASSERT_EQ(0, h_load_open(_metadata, h, variant->strategy,
+				 SHARED_PARAMS));
+	fd = open(CP_PROC_LOOKUP, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, cp_proc_stat("misses", &misses0));
+	iw = kid_fork(h, &pw);
+	ASSERT_LE(0, iw);
+	if (!pw) {
+		int ret = write(fd, "slow-shared", 11) < 0 ? -1 : 0;
+
+		kid_record(&h->res[iw], ret, ret ? errno : 0);
+		_exit(0);
+	}
+	ASSERT_TRUE(wait_waiting(misses0, 1, 1, READY_MS, &misses, &inflight));
+	w = &h->res[iw];
+
+	t0 = cp_now_ms();
+	ird = kid_fork(h, &prd);
+	ASSERT_LE(0, ird);
+	if (!prd)
+		kid_shared(fd, NULL, &h->res[ird]);
+	rd = &h->res[ird];
+	EXPECT_TRUE(kid_wait_done(rd, SHARED_MAX_MS))
+		TH_LOG("a read of the shared file waits for the load");
+	if (kid_done(rd)) {
+		TH_LOG("read of the shared file: %d after %lld ms", rd->ret,
+		       rd->end_ms - t0);
+		EXPECT_EQ(0, rd->ret) TH_LOG("%s", strerror(rd->err));
+	}
+
+	t0 = cp_now_ms();
+	ilk = kid_fork(h, &plk);
+	ASSERT_LE(0, ilk);
+	if (!plk)
+		kid_shared(fd, "shared-fast", &h->res[ilk]);
+	lk = &h->res[ilk];
+	EXPECT_TRUE(kid_wait_done(lk, SHARED_MAX_MS))
+		TH_LOG("a lookup on the shared file waits for the load");
+	if (kid_done(lk)) {
+		EXPECT_LT(0, lk->ret) TH_LOG("%s", strerror(lk->err));
+		EXPECT_NE(0ULL, lk->seq) TH_LOG("read %d bytes", lk->len);
+		EXPECT_EQ(0, cp_get_seq(h->dev, "shared-fast", &seq));
+		EXPECT_EQ(lk->seq, seq);
+	}
+	EXPECT_FALSE(kid_done(w)) TH_LOG("the %d ms load ended early",
+					 SHARED_SLOW_MS);
+	close(fd);
+
+	/* The slow writer is killed; it returns long before its load ends. */
+	ASSERT_EQ(0, kill(pw, SIGKILL));
+	ASSERT_EQ(0, cp_wait_child(pw, SHARED_SLOW_MS, &status));
+	kid_forget(h, iw);
 }
 
 /* With SA_RESTART the GET is restarted and ends with the value. */
