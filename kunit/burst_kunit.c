@@ -15,13 +15,12 @@
 #include <linux/string.h>
 
 #include "helpers.h"
-#include "params.h"
 
 #define NR_THREADS	CACHEPROXY_KUNIT_THREADS
 
 static bool dedups(const struct cacheproxy_config *cfg)
 {
-	return cfg->strategy != CACHEPROXY_SPINLOCK;
+	return cacheproxy_strategy_dedup(cfg->strategy);
 }
 
 /*

@@ -10,7 +10,6 @@
 #include <linux/time64.h>
 
 #include "helpers.h"
-#include "params.h"
 
 static void advance_ms(struct cacheproxy_cache *cache, u64 ms)
 {

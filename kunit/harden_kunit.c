@@ -19,7 +19,6 @@
 
 #include "counters.h"
 #include "helpers.h"
-#include "params.h"
 
 /**
  * struct lone_waiter - one lookup in a thread of its own, killable
@@ -129,15 +128,17 @@ static void lone_waiter_start_paused(struct kunit *test, struct lone_waiter *w,
 }
 
 /*
- * What a lookup interrupted by a signal returns on the case's strategy:
- * spinlock restarts the call only when no handler ran (a restart could not
- * rejoin its load), the others restart it if the handler asks.
+ * What a lookup interrupted by a signal returns on the case's strategy: one
+ * that shares loads restarts it if the handler asks (the restart rejoins
+ * the load in flight); one that does not (spinlock) restarts the call only
+ * when no handler ran, since a restart could not rejoin its load.
  */
 static int interrupted(struct kunit *test)
 {
 	const enum cacheproxy_strategy *strategy = test->param_value;
 
-	return *strategy == CACHEPROXY_SPINLOCK ? -ERESTARTNOHAND : -ERESTARTSYS;
+	return cacheproxy_strategy_dedup(*strategy) ? -ERESTARTSYS :
+						      -ERESTARTNOHAND;
 }
 
 /* Waits (generously) for the waiter's lookup to return. */
@@ -445,7 +446,7 @@ static void entries_dump_escaped(struct kunit *test)
 static void miss_then_load_lands(struct kunit *test)
 {
 	const enum cacheproxy_strategy *strategy = test->param_value;
-	bool dedup = *strategy != CACHEPROXY_SPINLOCK;
+	bool dedup = cacheproxy_strategy_dedup(*strategy);
 	struct cacheproxy_config cfg;
 	struct cacheproxy_cache *cache;
 	struct cacheproxy_stats st;
@@ -520,7 +521,7 @@ static void flush_inflight(struct kunit *test)
 static void killed_waiter_co_waiter(struct kunit *test)
 {
 	const enum cacheproxy_strategy *strategy = test->param_value;
-	bool dedup = *strategy != CACHEPROXY_SPINLOCK;
+	bool dedup = cacheproxy_strategy_dedup(*strategy);
 	struct cacheproxy_config cfg;
 	struct cacheproxy_cache *cache;
 	struct cacheproxy_stats st;

@@ -15,7 +15,6 @@
 #include <linux/string.h>
 
 #include "helpers.h"
-#include "params.h"
 
 static const enum cacheproxy_strategy cacheproxy_kunit_strategy_list[] = {
 	CACHEPROXY_SPINLOCK,

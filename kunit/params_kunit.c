@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests of the module parameters.
+ * KUnit tests of the module parameters and the strategy table they name.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
 
-#include "params.h"
+#include "cache.h"
 
 static void strategy_names_round_trip(struct kunit *test)
 {
@@ -36,10 +36,35 @@ static void strategy_unknown_is_einval(struct kunit *test)
 			CACHEPROXY_SHARD);
 }
 
+/*
+ * Which strategies share one load among concurrent misses of a key: the
+ * one place the tests say it. Every case that counts loads per burst (and
+ * every kselftest, through /proc/cacheproxy/stats) takes its expectation
+ * from the property, so a wrong property fails them; a strategy that gave
+ * up sharing loads and said so would fail only here. spinlock is the
+ * baseline that never shares; busted claims to, and its burst cases must
+ * catch that it does not.
+ */
+static void strategy_dedup(struct kunit *test)
+{
+	int s;
+
+	for (s = 0; s < CACHEPROXY_NR_STRATEGIES; s++) {
+		if (s == CACHEPROXY_BUSTED && !CACHEPROXY_HAS_BUSTED)
+			continue;
+		KUNIT_EXPECT_EQ_MSG(test, cacheproxy_strategy_dedup(s),
+				    s != CACHEPROXY_SPINLOCK, "strategy %s",
+				    cacheproxy_strategy_name(s));
+	}
+	KUNIT_EXPECT_FALSE(test,
+			   cacheproxy_strategy_dedup(CACHEPROXY_NR_STRATEGIES));
+}
+
 static struct kunit_case cacheproxy_params_cases[] = {
 	KUNIT_CASE(strategy_names_round_trip),
 	KUNIT_CASE(strategy_unknown_is_einval),
 	KUNIT_CASE(strategy_busted_only_in_test_builds),
+	KUNIT_CASE(strategy_dedup),
 	{}
 };
 

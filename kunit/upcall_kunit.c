@@ -24,7 +24,6 @@
 #include "cache.h"
 #include "entry.h"
 #include "helpers.h"
-#include "params.h"
 #include "upcall.h"
 
 /* The timeout of upcall_timeout, and the bound on its ETIMEDOUT. */
@@ -526,8 +525,8 @@ static unsigned int fake_serve(struct kunit *test, struct fake_daemon *fd,
 static void upcall_burst(struct kunit *test)
 {
 	const enum cacheproxy_strategy *s = test->param_value;
-	unsigned int want = *s == CACHEPROXY_SPINLOCK ?
-			    CACHEPROXY_KUNIT_THREADS : 1;
+	unsigned int want = cacheproxy_strategy_dedup(*s) ?
+			    1 : CACHEPROXY_KUNIT_THREADS;
 	struct cacheproxy_cache *cache = user_cache(test, 60000);
 	struct fake_daemon *fd = fake_attach(test,
 					     cacheproxy_cache_upcall(cache));

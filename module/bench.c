@@ -78,7 +78,6 @@
 #include "bench.h"
 #include "cache.h"
 #include "loader.h"
-#include "params.h"
 
 #define BENCH_CMD_MAX		512
 #define BENCH_KEYS_MAX		1048576U
@@ -609,7 +608,7 @@ static int bench_setup(struct bench_run *b)
 			return ret;
 		}
 	}
-	b->dedup = p->strategy != CACHEPROXY_SPINLOCK &&
+	b->dedup = cacheproxy_strategy_dedup(p->strategy) &&
 		   p->scenario != BENCH_BARRIER;
 
 	b->workers = kcalloc(p->threads, sizeof(*b->workers), GFP_KERNEL);

@@ -38,6 +38,10 @@
 /* The least budget holds the largest entry (one per shard: see shard). */
 static_assert(CACHEPROXY_CAPACITY_BYTES_MIN >= CACHEPROXY_ENTRY_BYTES_MAX);
 
+/*
+ * The strategy table: the ops of each strategy built, by its number. The
+ * ops say the rest: the name, and whether misses share loads.
+ */
 static const struct cacheproxy_strategy_ops *const strategies[] = {
 	[CACHEPROXY_SPINLOCK] = &cacheproxy_spinlock_ops,
 	[CACHEPROXY_KTHREAD] = &cacheproxy_kthread_ops,
@@ -47,11 +51,55 @@ static const struct cacheproxy_strategy_ops *const strategies[] = {
 			      &cacheproxy_busted_ops : NULL,
 };
 
+static_assert(ARRAY_SIZE(strategies) == CACHEPROXY_NR_STRATEGIES);
+
+/* The ops of strategy @s, or NULL where it is not built. */
+static const struct cacheproxy_strategy_ops *
+strategy_ops(enum cacheproxy_strategy s)
+{
+	return s < CACHEPROXY_NR_STRATEGIES ? strategies[s] : NULL;
+}
+
+/* The name of strategy @s, as "strategy=" takes it, or "unknown". */
+const char *cacheproxy_strategy_name(enum cacheproxy_strategy s)
+{
+	const struct cacheproxy_strategy_ops *ops = strategy_ops(s);
+
+	return ops ? ops->name : "unknown";
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_strategy_name);
+
+/*
+ * Returns the strategy named by @buf (a trailing newline is ignored) or
+ * -EINVAL; a strategy not built has no name.
+ */
+int cacheproxy_strategy_parse(const char *buf)
+{
+	int s;
+
+	for (s = 0; s < CACHEPROXY_NR_STRATEGIES; s++)
+		if (strategies[s] && sysfs_streq(buf, strategies[s]->name))
+			return s;
+	return -EINVAL;
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_strategy_parse);
+
+/*
+ * True when concurrent misses of one key share one load on strategy @s
+ * (see struct cacheproxy_strategy_ops); false for a strategy not built.
+ */
+bool cacheproxy_strategy_dedup(enum cacheproxy_strategy s)
+{
+	const struct cacheproxy_strategy_ops *ops = strategy_ops(s);
+
+	return ops && ops->dedup;
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_strategy_dedup);
+
 /* The range checks of the module parameters, one pr_err per mistake. */
 static int config_check(const struct cacheproxy_config *cfg)
 {
-	if (cfg->strategy >= CACHEPROXY_NR_STRATEGIES ||
-	    !strategies[cfg->strategy]) {
+	if (!strategy_ops(cfg->strategy)) {
 		pr_err("unknown strategy %d\n", cfg->strategy);
 		return -EINVAL;
 	}
@@ -128,7 +176,7 @@ struct cacheproxy_cache *cacheproxy_cache_create(const struct cacheproxy_config 
 	if (!cache->cfg.shards)
 		cache->cfg.shards = min(roundup_pow_of_two(4 * num_possible_cpus()),
 					CACHEPROXY_SHARDS_MAX);
-	cache->ops = strategies[cfg->strategy];
+	cache->ops = strategy_ops(cfg->strategy);
 	cache->seed = get_random_u32();
 	atomic64_set(&cache->clock.offset, 0);
 	atomic_set(&cache->flights, 0);

@@ -12,13 +12,37 @@
 
 #include <linux/types.h>
 
-#include "params.h"
-
 struct cacheproxy_cache;
 struct cacheproxy_stats;
 struct cacheproxy_upcall;
 struct cacheproxy_value;
 struct seq_file;
+
+/*
+ * The strategies, numbered as in "strategy=" and struct cacheproxy_config.
+ * Each describes itself in its ops (strategy.h): its name, and whether
+ * concurrent misses of one key share one load.
+ */
+enum cacheproxy_strategy {
+	CACHEPROXY_SPINLOCK,
+	CACHEPROXY_KTHREAD,
+	CACHEPROXY_SHARD,
+	CACHEPROXY_SINGLEFLIGHT,
+	CACHEPROXY_BUSTED,	/* test builds only: see strat_busted.c */
+	CACHEPROXY_NR_STRATEGIES,
+};
+
+/*
+ * 1 in the test build that adds the negative control "busted" (Kbuild,
+ * make CACHEPROXY_BUSTED=1; see strat_busted.c), 0 in every other build.
+ */
+#ifndef CACHEPROXY_HAS_BUSTED
+#define CACHEPROXY_HAS_BUSTED	0
+#endif
+
+const char *cacheproxy_strategy_name(enum cacheproxy_strategy s);
+int cacheproxy_strategy_parse(const char *buf);
+bool cacheproxy_strategy_dedup(enum cacheproxy_strategy s);
 
 /* Where loads come from: made up in the kernel, or from daemons. */
 enum cacheproxy_loader_kind {

@@ -55,8 +55,7 @@ static int __init cacheproxy_init(void)
 		pr_warn("a test build with a deliberate bug: never use it\n");
 		add_taint(TAINT_TEST, LOCKDEP_STILL_OK);
 	}
-	pr_info("loaded, strategy %s\n",
-		cacheproxy_strategy_name(cacheproxy_param_strategy));
+	pr_info("loaded, strategy %s\n", cacheproxy_strategy_name(cfg.strategy));
 	return 0;
 
 err_miscdev:

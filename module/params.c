@@ -1,58 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Module parameters. "strategy=" is a choice among names, parsed the way
- * mm/memory_hotplug.c parses online_policy: an enum, a name table and
- * sysfs_match_string() in a module_param_cb setter. The numbers are plain
- * uints, range-checked once at load time by cacheproxy_cache_create() (one
- * pr_err line and -EINVAL for a value out of range). Parameters are
- * read-only in sysfs: they are fixed when the module is loaded.
+ * mm/memory_hotplug.c parses online_policy: an enum, its names and a
+ * module_param_cb setter; the names are the core's strategy table
+ * (cacheproxy_strategy_parse()). The numbers are plain uints, range-checked
+ * once at load time by cacheproxy_cache_create() (one pr_err line and
+ * -EINVAL for a value out of range). Parameters are read-only in sysfs:
+ * they are fixed when the module is loaded.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/moduleparam.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
-#include <kunit/visibility.h>
 
 #include "cache.h"
 #include "params.h"
 
-static const char * const cacheproxy_strategy_names[] = {
-	[CACHEPROXY_SPINLOCK] = "spinlock",
-	[CACHEPROXY_KTHREAD] = "kthread",
-	[CACHEPROXY_SHARD] = "shard",
-	[CACHEPROXY_SINGLEFLIGHT] = "singleflight",
-	/* Last: without it, sysfs_match_string() stops at the NULL. */
-	[CACHEPROXY_BUSTED] = CACHEPROXY_HAS_BUSTED ? "busted" : NULL,
-};
+/* The names "strategy=" takes, for its messages. */
+#define STRATEGY_CHOICES	"spinlock, kthread, shard or singleflight"
 
-enum cacheproxy_strategy cacheproxy_param_strategy = CACHEPROXY_SHARD;
-
-const char *cacheproxy_strategy_name(enum cacheproxy_strategy s)
-{
-	if (s >= CACHEPROXY_NR_STRATEGIES || !cacheproxy_strategy_names[s])
-		return "unknown";
-	return cacheproxy_strategy_names[s];
-}
-EXPORT_SYMBOL_IF_KUNIT(cacheproxy_strategy_name);
-
-/*
- * Returns the strategy named by @buf (a trailing newline is ignored) or
- * -EINVAL.
- */
-int cacheproxy_strategy_parse(const char *buf)
-{
-	return sysfs_match_string(cacheproxy_strategy_names, buf);
-}
-EXPORT_SYMBOL_IF_KUNIT(cacheproxy_strategy_parse);
+static enum cacheproxy_strategy strategy = CACHEPROXY_SHARD;
 
 static int strategy_set(const char *val, const struct kernel_param *kp)
 {
 	int s = cacheproxy_strategy_parse(val);
 
 	if (s < 0) {
-		pr_err("unknown strategy '%s' (spinlock, kthread, shard or singleflight)\n",
-		       val);
+		pr_err("unknown strategy '%s' (" STRATEGY_CHOICES ")\n", val);
 		return s;
 	}
 	*(enum cacheproxy_strategy *)kp->arg = s;
@@ -69,9 +44,9 @@ static const struct kernel_param_ops strategy_ops = {
 	.set = strategy_set,
 	.get = strategy_get,
 };
-module_param_cb(strategy, &strategy_ops, &cacheproxy_param_strategy, 0444);
+module_param_cb(strategy, &strategy_ops, &strategy, 0444);
 MODULE_PARM_DESC(strategy,
-		 "Concurrency strategy: spinlock, kthread, shard or singleflight (default: shard)");
+		 "Concurrency strategy: " STRATEGY_CHOICES " (default: shard)");
 
 static unsigned int capacity = 4096;
 module_param(capacity, uint, 0444);
@@ -149,7 +124,7 @@ MODULE_PARM_DESC(upcall_timeout_ms, "loader=user: time daemons have to answer a 
 /* Fills @cfg from the module parameters. */
 void cacheproxy_params_config(struct cacheproxy_config *cfg)
 {
-	cfg->strategy = cacheproxy_param_strategy;
+	cfg->strategy = strategy;
 	cfg->capacity = capacity;
 	cfg->capacity_bytes = capacity_bytes;
 	cfg->ttl_ms = ttl_ms;

@@ -186,6 +186,8 @@ static void busted_uninit(struct cacheproxy_cache *cache)
 
 const struct cacheproxy_strategy_ops cacheproxy_busted_ops = {
 	.name = "busted",
+	/* Claimed as singleflight claims it, and broken: see above. */
+	.dedup = true,
 	.init = busted_init,
 	.uninit = busted_uninit,
 	.lookup = busted_lookup,

@@ -489,6 +489,7 @@ static void kt_uninit(struct cacheproxy_cache *cache)
 
 const struct cacheproxy_strategy_ops cacheproxy_kthread_ops = {
 	.name = "kthread",
+	.dedup = true,
 	.init = kt_init,
 	.quiesce = kt_quiesce,
 	.uninit = kt_uninit,

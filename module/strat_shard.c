@@ -307,6 +307,7 @@ static void shard_uninit(struct cacheproxy_cache *cache)
 
 const struct cacheproxy_strategy_ops cacheproxy_shard_ops = {
 	.name = "shard",
+	.dedup = true,
 	.init = shard_init,
 	.uninit = shard_uninit,
 	.lookup = shard_lookup,

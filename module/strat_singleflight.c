@@ -249,6 +249,7 @@ static void sf_uninit(struct cacheproxy_cache *cache)
 
 const struct cacheproxy_strategy_ops cacheproxy_singleflight_ops = {
 	.name = "singleflight",
+	.dedup = true,
 	.init = sf_init,
 	.uninit = sf_uninit,
 	.lookup = sf_lookup,

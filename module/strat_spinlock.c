@@ -183,6 +183,7 @@ static void spin_uninit(struct cacheproxy_cache *cache)
 
 const struct cacheproxy_strategy_ops cacheproxy_spinlock_ops = {
 	.name = "spinlock",
+	.dedup = false,
 	.init = spin_init,
 	.uninit = spin_uninit,
 	.lookup = spin_lookup,

@@ -52,6 +52,11 @@ struct cacheproxy_key_ref {
 /**
  * struct cacheproxy_strategy_ops - one concurrency strategy
  * @name:	as in "strategy="
+ * @dedup:	concurrent misses of one key share one load: a miss that
+ *		finds the key's load in flight waits for it (and counts as
+ *		coalesced) instead of starting another. User space reads it as
+ *		the "dedup" line of /proc/cacheproxy/stats; the tests derive
+ *		their loads per burst from it
  * @init:	builds cache->priv; the loader and counters already exist
  * @quiesce:	optional; teardown stage 2 (see cacheproxy_cache_destroy()):
  *		the loader is stopping and no lookup runs any more; afterwards
@@ -76,6 +81,7 @@ struct cacheproxy_key_ref {
  */
 struct cacheproxy_strategy_ops {
 	const char *name;
+	bool dedup;
 	int (*init)(struct cacheproxy_cache *cache);
 	void (*quiesce)(struct cacheproxy_cache *cache);
 	void (*uninit)(struct cacheproxy_cache *cache);
