@@ -382,6 +382,12 @@ void cacheproxy_stats_read(struct cacheproxy_cache *cache,
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_stats_read);
 
+/* Whether the cache's strategy shares one load among concurrent misses. */
+bool cacheproxy_cache_dedup(const struct cacheproxy_cache *cache)
+{
+	return cache->ops->dedup;
+}
+
 /* Zeroes the event counters and the histogram (not the gauges). */
 void cacheproxy_stats_reset(struct cacheproxy_cache *cache)
 {

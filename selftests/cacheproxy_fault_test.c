@@ -722,13 +722,12 @@ static void *waiter_run(void *arg)
  * (loads_failed). Then FP_WAITERS callers of one slow key: the fault is
  * armed once all of them are counted as misses, so the next fault point
  * call is the result of the load they wait for; with one shared load
- * (kthread, shard, singleflight) every waiter gets
- * ENOMEM; spinlock loads per caller, so only the callers whose own load
- * failed do.
+ * (dedup 1 in /proc/cacheproxy/stats: kthread, shard, singleflight) every
+ * waiter gets ENOMEM; spinlock loads per caller, so only the callers whose
+ * own load failed do.
  */
 TEST_F_TIMEOUT(fault, load_fault_point, 120)
 {
-	bool dedup = strcmp(variant->strategy, "spinlock");
 	struct cacheproxy_stats s0, s1, s2;
 	struct waiter w[FP_WAITERS];
 	unsigned long long times;
@@ -738,10 +737,13 @@ TEST_F_TIMEOUT(fault, load_fault_point, 120)
 	bool waiting = false;
 	long long end;
 	__u64 seq;
-	int ret;
+	int dedup, ret;
 
 	if (!fail_cp_enable(_metadata, self))
 		return;
+	dedup = cp_dedup();
+	ASSERT_LE(0, dedup) TH_LOG("dedup of %s: %s", CP_PROC_STATS,
+				   strerror(-dedup));
 
 	ASSERT_EQ(0, quiet_stats(self->dev, &s0));
 	ASSERT_EQ(0, fail_cp_arm(1));

@@ -189,7 +189,7 @@ static_assert(offsetof(struct h_item_v1, status) ==
 #define SIG_SLOW_MS		3500
 #define SIG_PARAMS		"slow_load_ms=3500"
 #define SIGNAL_MAX_MS		2000
-/* A restarted spinlock lookup may load again: two loads and slack. */
+/* A restarted lookup without dedup may load again: two loads and slack. */
 #define SIG_DONE_MS		(2 * SIG_SLOW_MS + 10000)
 
 /*
@@ -1332,16 +1332,18 @@ HARDEN_FIXTURE(waits);
 static void eintr_case(struct __test_metadata *_metadata, struct harden *h,
 		       const char *strategy, enum via via)
 {
-	bool shares = strcmp(strategy, "spinlock");
 	unsigned long long misses0, misses, inflight;
 	struct cacheproxy_stats s0, s1;
 	struct kid_result *w, *co;
-	int iw, ico, status;
+	int iw, ico, status, shares;
 	long long t_sig;
 	pid_t pw, pco;
 	__u64 seq;
 
 	ASSERT_EQ(0, h_load_open(_metadata, h, strategy, SIG_PARAMS));
+	shares = cp_dedup();
+	ASSERT_LE(0, shares) TH_LOG("dedup of %s: %s", CP_PROC_STATS,
+				    strerror(-shares));
 	ASSERT_EQ(0, cp_stats_quiet(h->dev, &s0, 5000));
 	ASSERT_EQ(0, cp_proc_stat("misses", &misses0));
 	iw = kid_fork(h, &pw);
@@ -1378,7 +1380,7 @@ static void eintr_case(struct __test_metadata *_metadata, struct harden *h,
 	EXPECT_EQ(0, co->ret) TH_LOG("co-waiter: %s", strerror(co->err));
 	EXPECT_NE(0ULL, co->seq);
 
-	/* The load went on: started once (spinlock: once per caller), ok. */
+	/* The load went on: started once (without dedup: per caller), ok. */
 	ASSERT_EQ(0, cp_stats_quiet(h->dev, &s1, SIG_DONE_MS));
 	EXPECT_EQ(s0.loads_started + (shares ? 1 : 2), s1.loads_started);
 	EXPECT_EQ(s0.loads_ok + (shares ? 1 : 2), s1.loads_ok);
@@ -1506,14 +1508,16 @@ TEST_F_TIMEOUT(waits, proc_shared_file, 120)
 TEST_F_TIMEOUT(waits, sigusr1_restart, 120)
 {
 	struct harden *h = &self->h;
-	bool shares = strcmp(variant->strategy, "spinlock");
 	unsigned long long misses0, misses, inflight;
 	struct cacheproxy_stats s0, s1;
 	struct kid_result *w;
-	int iw, status;
+	int iw, status, shares;
 	pid_t pw;
 
 	ASSERT_EQ(0, h_load_open(_metadata, h, variant->strategy, SIG_PARAMS));
+	shares = cp_dedup();
+	ASSERT_LE(0, shares) TH_LOG("dedup of %s: %s", CP_PROC_STATS,
+				    strerror(-shares));
 	ASSERT_EQ(0, cp_stats_quiet(h->dev, &s0, 5000));
 	ASSERT_EQ(0, cp_proc_stat("misses", &misses0));
 	iw = kid_fork(h, &pw);
@@ -1538,8 +1542,9 @@ TEST_F_TIMEOUT(waits, sigusr1_restart, 120)
 		EXPECT_EQ(s0.loads_started + 1, s1.loads_started);
 	} else {
 		/*
-		 * spinlock never restarts after a handler (a restart could
-		 * not rejoin its load and would start another): EINTR.
+		 * Without dedup (spinlock) the call never restarts after a
+		 * handler (a restart could not rejoin its load and would
+		 * start another): EINTR.
 		 */
 		EXPECT_EQ(-1, w->ret);
 		EXPECT_EQ(EINTR, w->err);

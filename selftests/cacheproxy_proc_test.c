@@ -201,11 +201,20 @@ TEST_F(proc, stats_names)
 	char expect[64], a[128], b[128], c;
 	unsigned long long v;
 	char *line, *save;
+	const char *d;
 	size_t i;
 
 	ASSERT_LT(0, cp_read_file(CP_PROC_STATS, text, sizeof(text)));
 	snprintf(expect, sizeof(expect), "strategy %s", variant->strategy);
 	EXPECT_TRUE(has_line(text, expect)) TH_LOG("no '%s' in:\n%s", expect, text);
+	/* Right after it "dedup 0" or "dedup 1" (the burst tests check which). */
+	snprintf(expect, sizeof(expect), "strategy %s\ndedup ",
+		 variant->strategy);
+	d = strstr(text, expect);
+	if (d)
+		d += strlen(expect);
+	EXPECT_TRUE(d && (*d == '0' || *d == '1') && d[1] == '\n')
+		TH_LOG("no 'dedup 0|1' after the strategy in:\n%s", text);
 	for (i = 0; i < CP_NR_COUNTERS; i++) {
 		const char *name = cp_counters[i].name;
 

@@ -384,6 +384,22 @@ static inline int cp_proc_stat(const char *name, unsigned long long *v)
 }
 
 /*
+ * Whether the loaded strategy shares one load among concurrent misses of a
+ * key: the "dedup" line of /proc/cacheproxy/stats. Returns 1, 0, -EINVAL
+ * for another value, or cp_proc_stat()'s negative errno. Tests derive
+ * their loads per burst from it, so a wrong line fails them.
+ */
+static inline int cp_dedup(void)
+{
+	unsigned long long v = 0;
+	int ret = cp_proc_stat("dedup", &v);
+
+	if (ret)
+		return ret;
+	return v > 1 ? -EINVAL : (int)v;
+}
+
+/*
  * Reaps child @pid, waiting up to @ms. Returns 0 with its wait status in
  * *@status, -ETIMEDOUT if it is still running, or -errno of waitpid().
  */

@@ -84,6 +84,42 @@ int cp_dev_stats(int fd, struct cacheproxy_stats *st)
 	return 0;
 }
 
+int cp_proc_dedup(const char *path)
+{
+	char text[8192], *d;
+	size_t len = 0;
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		n = read(fd, text + len, sizeof(text) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(text) - 1)
+			break;
+	}
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	text[len] = '\0';
+	if (!strncmp(text, "dedup ", 6))
+		d = text + 6;
+	else if ((d = strstr(text, "\ndedup ")))
+		d += 7;
+	else
+		return -ENODATA;
+	if ((d[0] != '0' && d[0] != '1') || d[1] != '\n')
+		return -EINVAL;
+	return d[0] - '0';
+}
+
 int cp_proc_get(struct cp_proc *p, const char *key, size_t key_len,
 		char *val, size_t val_size, size_t *val_len)
 {

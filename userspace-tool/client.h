@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Access to the module: the ioctls of /dev/cacheproxy and the lookup file
- * /proc/cacheproxy/lookup. Every function returns 0 or a negative errno
+ * Access to the module: the ioctls of /dev/cacheproxy, the lookup file
+ * /proc/cacheproxy/lookup and the stats file's dedup line. Every function returns 0 or a negative errno
  * (never sets a global); none prints anything.
  */
 #ifndef _CP_CLIENT_H
@@ -12,6 +12,7 @@
 
 #define CP_DEFAULT_DEVICE	"/dev/cacheproxy"
 #define CP_DEFAULT_PROC_LOOKUP	"/proc/cacheproxy/lookup"
+#define CP_DEFAULT_PROC_STATS	"/proc/cacheproxy/stats"
 
 struct cacheproxy_batch_item;
 struct cacheproxy_stats;
@@ -33,6 +34,14 @@ int cp_dev_invalidate(int fd, const char *key, size_t key_len);
 int cp_dev_flush(int fd);
 /* Fills @st (zeroed first); the strategy name is always NUL-terminated. */
 int cp_dev_stats(int fd, struct cacheproxy_stats *st);
+
+/*
+ * Whether the module's strategy shares one load among concurrent misses of
+ * a key: the "dedup 0|1" line of the stats file at @path. Returns 1, 0,
+ * -ENODATA without such a line (a module older than the tool), -EINVAL for
+ * another value, or the errno of the read.
+ */
+int cp_proc_dedup(const char *path);
 
 /**
  * struct cp_proc - one open /proc/cacheproxy/lookup

@@ -3,9 +3,11 @@
  * A user-space stand-in for the module, for testing cacheproxy-stress on a
  * host without it (make fake-stress; never installed). Implements client.h
  * over an in-process cache with the loader's contract: one global lock,
- * loads of 10 us outside it, dedup of in-flight keys unless
- * FAKE_STRATEGY=spinlock. FAKE_BUG=key|n|errno breaks the contract on
- * purpose to prove the checks catch it.
+ * loads of 10 us outside it, dedup of in-flight keys unless FAKE_DEDUP=0
+ * (as the module, it says which in its stats file's dedup line);
+ * FAKE_STRATEGY names it (default shard). FAKE_BUG=key|n|errno|dedup
+ * breaks the contract on purpose to prove the checks catch it ("dedup":
+ * it says "dedup 1" but every miss loads).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,18 +38,21 @@ static pthread_cond_t done = PTHREAD_COND_INITIALIZER;
 static struct fentry *table[BUCKETS];
 static uint64_t seq;
 static struct cacheproxy_stats stats;
-static int dedup = -1, bug;
+static int dedup = -1, says_dedup, bug;
 static uint64_t calls;
 
 static void setup(void)
 {
 	const char *s = getenv("FAKE_STRATEGY"), *b = getenv("FAKE_BUG");
+	const char *d = getenv("FAKE_DEDUP");
 
 	if (dedup >= 0)
 		return;
-	dedup = !(s && !strcmp(s, "spinlock"));
-	strcpy(stats.strategy, s ? s : "shard");
-	bug = !b ? 0 : !strcmp(b, "key") ? 1 : !strcmp(b, "n") ? 2 : 3;
+	snprintf(stats.strategy, sizeof(stats.strategy), "%s", s ? s : "shard");
+	bug = !b ? 0 : !strcmp(b, "key") ? 1 : !strcmp(b, "n") ? 2 :
+	      !strcmp(b, "dedup") ? 4 : 3;
+	says_dedup = !(d && !strcmp(d, "0"));
+	dedup = bug == 4 ? 0 : says_dedup;
 }
 
 static unsigned int hash(const char *k, size_t len)
@@ -123,6 +128,18 @@ static int fake_lookup(const char *k, size_t len, uint64_t *n)
 	}
 	pthread_mutex_unlock(&lock);
 	return -err;
+}
+
+int cp_proc_dedup(const char *path)
+{
+	int ret;
+
+	(void)path;
+	pthread_mutex_lock(&lock);
+	setup();
+	ret = says_dedup;
+	pthread_mutex_unlock(&lock);
+	return ret;
 }
 
 int cp_open(const char *path)

@@ -213,8 +213,7 @@ void cp_report_text(FILE *f, const struct cp_results *r,
 			o->expect ? "--expect compares each value whole" :
 			o->via == CP_VIA_MEMCACHED ?
 			"the look-aside pattern does not deduplicate" :
-			strcmp(r->before.strategy, "spinlock") == 0 ?
-			"spinlock does not deduplicate" :
+			!r->dedup ? "dedup 0, the strategy does not deduplicate" :
 			o->burst < 2 ? "burst 1" : "--mix inval/flush");
 	fputc('\n', f);
 	fprintf(f, "errors        %llu\n", (unsigned long long)r->errors);

@@ -27,6 +27,7 @@ struct cp_results {
 	uint64_t distinct;
 	uint64_t mix_inval;
 	uint64_t mix_flush;
+	bool dedup;	/* the module's strategy shares loads ("dedup 1") */
 	bool same_n;
 	uint64_t same_n_checked;
 	uint64_t same_n_excused;
@@ -42,7 +43,7 @@ struct cp_results {
 	bool interrupted;	/* stopped by SIGINT or SIGTERM */
 };
 
-/* Sum up a joined run; @r->before, ->after, ->have_after and
+/* Sum up a joined run; @r->before, ->after, ->dedup, ->have_after and
  * ->interrupted are the caller's to fill. */
 void cp_results_collect(struct cp_results *r, struct cp_run *run,
 			uint64_t end_ns);

@@ -181,6 +181,15 @@ static int open_module(const struct cp_opts *o, int *fdp,
 			o->device, strerror(-err));
 		return CP_EXIT_USAGE;
 	}
+	err = cp_proc_dedup(CP_DEFAULT_PROC_STATS);
+	if (err < 0) {
+		fprintf(stderr, "cacheproxy-stress: %s: the dedup line: %s\n",
+			CP_DEFAULT_PROC_STATS,
+			err == -ENODATA ? "missing (a module older than the tool?)" :
+			strerror(-err));
+		return CP_EXIT_USAGE;
+	}
+	res->dedup = err;
 	if (o->via == CP_VIA_PROC) {
 		int pfd = cp_open(o->proc_lookup);
 
@@ -261,9 +270,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	ret = cp_run_start(&run, &o, fd, o.via != CP_VIA_MEMCACHED &&
-			   strcmp(res.before.strategy, "spinlock") != 0,
-			   removals(&res.before));
+	ret = cp_run_start(&run, &o, fd, res.dedup, removals(&res.before));
 	if (ret) {
 		atomic_store(&run.stop, true);
 		cp_run_join(&run);
