@@ -12,6 +12,19 @@ CP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CP_CACHE=${CACHEPROXY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cacheproxy}
 CP_SRC_PKG=linux-source-6.12
 
+# The module's strategies, the one list of the scripts (the guests get it
+# from vm-run, in their environment). The module's own list is the table
+# of module/cache.c, which scripts/ktap-summary reads; runner-selftest
+# checks that the two agree. "busted", the test build's negative control
+# (scripts/negative-control), is not one of them.
+CP_STRATEGIES="spinlock kthread shard singleflight"
+
+# cp_is_strategy NAME: true when NAME is one of $CP_STRATEGIES.
+cp_is_strategy()
+{
+	[[ $1 =~ ^[a-z]+$ && " $CP_STRATEGIES " == *" $1 "* ]]
+}
+
 cp_die()
 {
 	echo "${0##*/}: $*" >&2
