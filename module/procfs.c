@@ -62,6 +62,8 @@ static struct proc_dir_entry *procfs_dir;
  *		while a lookup waits for a load (a frozen waiter holds no lock)
  * @has_val:	a write has succeeded: @val holds its value
  * @len:	length of the value in @val
+ * @pos:	where the next read() starts: 0 after each successful write,
+ *		advanced by read() (pread() reads at its own offset)
  * @val:	CACHEPROXY_VALUE_MAX bytes allocated at an open for writing
  *		(charged to the opener's memory cgroup), so that a write whose
  *		lookup succeeded cannot fail for want of memory afterwards;
@@ -72,15 +74,22 @@ static struct proc_dir_entry *procfs_dir;
  * the file's position lock (FMODE_ATOMIC_POS), taken uninterruptibly and
  * held across the call: a write waiting for a load of up to
  * slow_load_ms or upcall_timeout_ms (600 s at most) would hold every other
- * user of the file in D state for that long. lookup_open() drops the mode:
- * @lock orders the users of the file instead and is never held across a
- * wait. The position of a shared file is then updated as a character
- * device's is (concurrent reads may both start at one offset).
+ * user of the file in D state for that long. lookup_open() drops the mode
+ * and makes the file a stream for read() and write() (FMODE_STREAM: the
+ * VFS keeps no position for them and passes none), so that @lock alone,
+ * never held across a wait, orders the users of the file: @pos is reset
+ * with the value it belongs to, and a read() sees a value and its own
+ * position together. (With the VFS's f_pos instead, written back after
+ * the handler returned and no longer under any lock, a read() could start
+ * at the end of the old value inside a new one and return its tail.)
+ * pread() and pwrite() keep working, at their offsets; lseek() succeeds
+ * and changes nothing, as before.
  */
 struct lookup_file {
 	struct mutex lock; /* serialises users of this open file */
 	bool has_val;
 	size_t len;
+	loff_t pos;
 	char *val;
 };
 
@@ -102,6 +111,7 @@ static int lookup_open(struct inode *inode, struct file *file)
 	file->private_data = lf;
 	/* See struct lookup_file: no position lock across a lookup's wait. */
 	file->f_mode &= ~FMODE_ATOMIC_POS;
+	file->f_mode |= FMODE_STREAM;
 	return 0;
 }
 
@@ -155,11 +165,8 @@ static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 		memcpy(lf->val, cacheproxy_value_data(&v), v.len);
 	lf->len = v.len;
 	lf->has_val = true;
-	/*
-	 * Rewind, so that the next read returns this value. (A pwrite()
-	 * moves no file position, as POSIX says: read it with pread() at 0.)
-	 */
-	*ppos = 0;
+	/* The next read() returns this value from its start. */
+	lf->pos = 0;
 	mutex_unlock(&lf->lock);
 	cacheproxy_value_release(&v);
 	return count;
@@ -169,22 +176,25 @@ static ssize_t lookup_read(struct file *file, char __user *ubuf, size_t count,
 			   loff_t *ppos)
 {
 	struct lookup_file *lf = file->private_data;
+	loff_t *pos;
 	ssize_t ret;
 
 	if (mutex_lock_killable(&lf->lock))
 		return -EINTR;
+	/* read() has no VFS position (a stream): it reads at lf->pos. */
+	pos = ppos ?: &lf->pos;
 	ret = 0;
 	if (lf->has_val)
-		ret = simple_read_from_buffer(ubuf, count, ppos, lf->val,
+		ret = simple_read_from_buffer(ubuf, count, pos, lf->val,
 					      lf->len);
 	/* The newline after the value, at offset len. */
 	if (lf->has_val && ret >= 0 && (size_t)ret < count &&
-	    *ppos == lf->len) {
+	    *pos == lf->len) {
 		if (put_user('\n', ubuf + ret)) {
 			ret = ret ?: -EFAULT;
 		} else {
 			ret++;
-			(*ppos)++;
+			(*pos)++;
 		}
 	}
 	mutex_unlock(&lf->lock);

@@ -195,6 +195,77 @@ TEST_F(proc, lookup_errors)
 	EXPECT_EQ(0, proc_get(key, &seq));
 }
 
+/* The keys proc.shared_file_reads_whole_values alternates between. */
+#define TORN_SHORT	"t"
+#define TORN_LONG	"torn-read-a-key-much-longer-than-the-other"
+#define TORN_WRITES	20000
+
+/* Is @buf (@n bytes) one whole answer "KEY:N\n" for one of the two keys? */
+static bool torn_whole(const char *buf, ssize_t n)
+{
+	__u64 seq;
+
+	if (n < 2 || buf[n - 1] != '\n')
+		return false;
+	return cp_parse_value(TORN_SHORT, strlen(TORN_SHORT), buf, n - 1,
+			      &seq) ||
+	       cp_parse_value(TORN_LONG, strlen(TORN_LONG), buf, n - 1, &seq);
+}
+
+/*
+ * One open lookup file shared with a child that writes a short and a long
+ * key in turn: every read() of the parent returns one whole answer or
+ * nothing, never the tail of a value read from where an older one ended.
+ */
+TEST_F_TIMEOUT(proc, shared_file_reads_whole_values, 240)
+{
+	char buf[TEXT_SIZE];
+	long whole = 0, empty = 0, torn = 0;
+	int fd, status = -1, i;
+	ssize_t n;
+	pid_t pid;
+
+	fd = open(CP_PROC_LOOKUP, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		for (i = 0; i < TORN_WRITES; i++) {
+			const char *k = i & 1 ? TORN_LONG : TORN_SHORT;
+
+			if (write(fd, k, strlen(k)) != (ssize_t)strlen(k))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n < 0) {
+			EXPECT_EQ(0, -errno) TH_LOG("read: %s", strerror(errno));
+			break;
+		}
+		if (!n) {
+			empty++;
+			continue;
+		}
+		buf[n] = '\0';
+		if (torn_whole(buf, n)) {
+			whole++;
+		} else if (torn++ < 3) {
+			TH_LOG("read %zd bytes: '%s'", n, buf);
+		}
+	}
+	close(fd);
+	TH_LOG("%d writes: %ld whole answers read, %ld empty reads, %ld torn",
+	       TORN_WRITES, whole, empty, torn);
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("the writer failed");
+	EXPECT_EQ(0, torn);
+	/* Reads ran beside the writes, or the test proved nothing. */
+	EXPECT_LT(100, whole);
+}
+
 TEST_F(proc, stats_names)
 {
 	static char text[TEXT_SIZE];
