@@ -11,7 +11,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/moduleparam.h>
-#include <linux/string.h>
 #include <linux/sysfs.h>
 
 #include "cache.h"

@@ -19,6 +19,15 @@ CP_SRC_PKG=linux-source-6.12
 # (scripts/negative-control), is not one of them.
 CP_STRATEGIES="spinlock kthread shard singleflight"
 
+# The strategies whose concurrent misses of a key share one load, stated
+# here apart from the module's own "dedup" line, which the tools trust:
+# scripts/torture-report requires the stress tool's same-N check to have
+# run for each of them, so a strategy that stopped sharing loads and said
+# so is still caught. "busted" claims to share loads (and must be caught
+# breaking it).
+# shellcheck disable=SC2034 # used by the scripts that source this file
+CP_DEDUP_STRATEGIES="kthread shard singleflight busted"
+
 # cp_is_strategy NAME: true when NAME is one of $CP_STRATEGIES.
 cp_is_strategy()
 {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Access to the module: the ioctls of /dev/cacheproxy, the lookup file
- * /proc/cacheproxy/lookup and the stats file's dedup line. Every function returns 0 or a negative errno
- * (never sets a global); none prints anything.
+ * /proc/cacheproxy/lookup and the stats file's dedup line. Every function
+ * returns 0 or a negative errno (never sets a global); none prints
+ * anything.
  */
 #ifndef _CP_CLIENT_H
 #define _CP_CLIENT_H
