@@ -198,7 +198,14 @@ TEST_F(proc, lookup_errors)
 /* The keys proc.shared_file_reads_whole_values alternates between. */
 #define TORN_SHORT	"t"
 #define TORN_LONG	"torn-read-a-key-much-longer-than-the-other"
+/*
+ * The run goes on until the writer made TORN_WRITES writes and the reader
+ * saw TORN_WHOLE whole answers (how the two interleave is the scheduler's
+ * choice), or TORN_MAX_MS passed.
+ */
 #define TORN_WRITES	20000
+#define TORN_WHOLE	1000
+#define TORN_MAX_MS	60000
 
 /* Is @buf (@n bytes) one whole answer "KEY:N\n" for one of the two keys? */
 static bool torn_whole(const char *buf, ssize_t n)
@@ -219,27 +226,39 @@ static bool torn_whole(const char *buf, ssize_t n)
  */
 TEST_F_TIMEOUT(proc, shared_file_reads_whole_values, 240)
 {
-	char buf[TEXT_SIZE];
 	long whole = 0, empty = 0, torn = 0;
-	int fd, status = -1, i;
+	int fd, status = -1;
+	long long end;
+	char buf[TEXT_SIZE];
+	long *shared;
 	ssize_t n;
 	pid_t pid;
 
+	/* shared[0]: writes made; shared[1]: set by the parent to stop. */
+	shared = mmap(NULL, 2 * sizeof(long), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(shared != MAP_FAILED);
 	fd = open(CP_PROC_LOOKUP, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	fflush(NULL);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		for (i = 0; i < TORN_WRITES; i++) {
+		long i;
+
+		for (i = 0; !__atomic_load_n(&shared[1], __ATOMIC_RELAXED); i++) {
 			const char *k = i & 1 ? TORN_LONG : TORN_SHORT;
 
 			if (write(fd, k, strlen(k)) != (ssize_t)strlen(k))
 				_exit(1);
+			__atomic_store_n(&shared[0], i + 1, __ATOMIC_RELAXED);
 		}
 		_exit(0);
 	}
-	while (waitpid(pid, &status, WNOHANG) == 0) {
+	end = cp_now_ms() + TORN_MAX_MS;
+	while (cp_now_ms() < end &&
+	       (whole < TORN_WHOLE ||
+		__atomic_load_n(&shared[0], __ATOMIC_RELAXED) < TORN_WRITES)) {
 		n = read(fd, buf, sizeof(buf) - 1);
 		if (n < 0) {
 			EXPECT_EQ(0, -errno) TH_LOG("read: %s", strerror(errno));
@@ -256,14 +275,18 @@ TEST_F_TIMEOUT(proc, shared_file_reads_whole_values, 240)
 			TH_LOG("read %zd bytes: '%s'", n, buf);
 		}
 	}
+	__atomic_store_n(&shared[1], 1, __ATOMIC_RELAXED);
+	EXPECT_EQ(pid, waitpid(pid, &status, 0));
 	close(fd);
-	TH_LOG("%d writes: %ld whole answers read, %ld empty reads, %ld torn",
-	       TORN_WRITES, whole, empty, torn);
+	TH_LOG("%ld writes: %ld whole answers read, %ld empty reads, %ld torn",
+	       shared[0], whole, empty, torn);
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
 		TH_LOG("the writer failed");
 	EXPECT_EQ(0, torn);
 	/* Reads ran beside the writes, or the test proved nothing. */
-	EXPECT_LT(100, whole);
+	EXPECT_LE(TORN_WHOLE, whole);
+	EXPECT_LE(TORN_WRITES, shared[0]);
+	munmap(shared, 2 * sizeof(long));
 }
 
 TEST_F(proc, stats_names)
