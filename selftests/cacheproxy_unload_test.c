@@ -22,10 +22,15 @@
 #include "kselftest_harness.h"
 
 #define NR_WAITERS	64
-/* Long loads, so that a waiter still blocked is unmistakable. */
-#define SLOW_MS		5000
+/*
+ * Long loads, so that a waiter still blocked is unmistakable, and so that
+ * 64 forked waiters have all missed well before the first load ends
+ * (READY_MS; 57 of 64 had after 2.5 s on a busy debug guest).
+ */
+#define SLOW_MS		8000
+#define READY_MS	(SLOW_MS * 3 / 4)
 /* Room on the loader beside the 64 slow loads for the liveness check's. */
-#define UNLOAD_PARAMS	"slow_load_ms=5000 loader_max_active=128"
+#define UNLOAD_PARAMS	"slow_load_ms=8000 loader_max_active=128"
 /*
  * The bound on signal-to-reaped of a child with NR_WAITERS threads in
  * lookups: far below SLOW_MS, so a waiter held until its load ends fails.
@@ -175,7 +180,7 @@ static void unload_case(struct __test_metadata *_metadata,
 	 * load each in flight, the shared key at least one.
 	 */
 	need = same_key ? 1 : NR_WAITERS;
-	while (cp_now_ms() < t0 + SLOW_MS / 2) {
+	while (cp_now_ms() < t0 + READY_MS) {
 		ASSERT_EQ(0, proc_stats(&misses, &inflight));
 		waiting = misses - misses0 >= NR_WAITERS && inflight >= need;
 		if (waiting)
