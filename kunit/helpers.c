@@ -60,6 +60,7 @@ void cacheproxy_kunit_config(struct kunit *test,
 		.loader_max_active = 16,
 		.shards = 4,
 		.max_inflight = 1024,
+		.max_async = 4096,
 		.loader = CACHEPROXY_LOADER_SYNTHETIC,
 		.upcall_timeout_ms = 5000,
 	};

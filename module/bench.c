@@ -597,6 +597,7 @@ static int bench_setup(struct bench_run *b)
 			.loader_max_active = p->loader_max_active,
 			.shards = p->shards,
 			.max_inflight = 65536,
+			.max_async = 1,
 			.loader = CACHEPROXY_LOADER_SYNTHETIC,
 			.upcall_timeout_ms = 5000,
 		};

@@ -21,6 +21,7 @@
 #include <kunit/visibility.h>
 
 #include "entry.h"
+#include "flight.h"
 #include "strategy.h"
 
 #define CACHEPROXY_CAPACITY_MAX		1048576U
@@ -33,6 +34,7 @@
 #define CACHEPROXY_MAX_ACTIVE_MAX	WQ_MAX_ACTIVE
 #define CACHEPROXY_SHARDS_MAX		1024U
 #define CACHEPROXY_MAX_INFLIGHT_MAX	65536U
+#define CACHEPROXY_MAX_ASYNC_MAX	65536U
 #define CACHEPROXY_UPCALL_TIMEOUT_MS_MAX	600000U
 
 /* The least budget holds the largest entry (one per shard: see shard). */
@@ -142,6 +144,11 @@ static int config_check(const struct cacheproxy_config *cfg)
 		       cfg->max_inflight, CACHEPROXY_MAX_INFLIGHT_MAX);
 		return -EINVAL;
 	}
+	if (!cfg->max_async || cfg->max_async > CACHEPROXY_MAX_ASYNC_MAX) {
+		pr_err("max_async=%u out of range (1..%u)\n",
+		       cfg->max_async, CACHEPROXY_MAX_ASYNC_MAX);
+		return -EINVAL;
+	}
 	if (cfg->loader != CACHEPROXY_LOADER_SYNTHETIC &&
 	    cfg->loader != CACHEPROXY_LOADER_USER) {
 		pr_err("unknown loader %d\n", cfg->loader);
@@ -180,6 +187,7 @@ struct cacheproxy_cache *cacheproxy_cache_create(const struct cacheproxy_config 
 	cache->seed = get_random_u32();
 	atomic64_set(&cache->clock.offset, 0);
 	atomic_set(&cache->flights, 0);
+	atomic_set(&cache->waiters, 0);
 	cache->test_sticky_refs = false;
 	atomic_set(&cache->test_pause, 0);
 
@@ -311,6 +319,7 @@ static int key_check(struct cacheproxy_cache *cache, const char *key,
 int cacheproxy_lookup_value(struct cacheproxy_cache *cache, const char *key,
 			    size_t key_len, struct cacheproxy_value *v)
 {
+	struct cacheproxy_flight *f;
 	struct cacheproxy_key_ref k;
 	u64 start;
 	int ret;
@@ -321,11 +330,135 @@ int cacheproxy_lookup_value(struct cacheproxy_cache *cache, const char *key,
 		return ret;
 
 	start = ktime_get_ns();
-	ret = cache->ops->lookup(cache, &k, v);
+	ret = cache->ops->lookup(cache, &k, v, &f);
+	if (ret == CACHEPROXY_LOOKUP_WAIT) {
+		ret = cacheproxy_flight_wait(f, v);
+		cacheproxy_flight_put(f);
+		/*
+		 * Where misses do not share loads, a restarted lookup could
+		 * not join this flight: it would start another load, and a
+		 * caller with a frequent SA_RESTART signal would start loads
+		 * until max_inflight is spent. Restart only after a freeze
+		 * (no handler ran); a handled signal ends the call with EINTR.
+		 */
+		if (ret == -ERESTARTSYS && !cache->ops->dedup)
+			ret = -ERESTARTNOHAND;
+	}
 	cacheproxy_counters_lat(&cache->counters, ktime_get_ns() - start);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_lookup_value);
+
+/**
+ * cacheproxy_lookup_start - begin a lookup that does not wait for a load
+ * @cache:	the cache
+ * @key:	the key, not NUL-terminated
+ * @key_len:	its length
+ * @v:		where the value goes on a hit, as for cacheproxy_lookup_value()
+ * @w:		the waiter, filled when the answer must come from a load
+ *
+ * The asynchronous lookup (io_uring): a hit, or a miss that fails without
+ * a load, is answered at once, as cacheproxy_lookup_value() would answer
+ * it. A miss that started or joined a load holds one of the cache's
+ * max_async slots and a reference to the load's flight in @w; the caller
+ * then either hands @w to cacheproxy_lookup_watch() or gives up with
+ * cacheproxy_lookup_end(). Only @w's flight and start are filled: the
+ * caller may move @w, and initializes its node (INIT_LIST_HEAD) where it
+ * stays before it can be watched or cancelled. A lookup that finds max_async waiters already
+ * waiting fails with -EAGAIN before it looks (counted as refused), so no
+ * caller can make the kernel hold more of them. May sleep to allocate (and
+ * with kthread, for the owner's reply, which never waits for a load).
+ *
+ * Return: as cacheproxy_lookup_value(), -ERESTARTSYS only while waiting for
+ * kthread's owner; or -EINPROGRESS when @w waits.
+ */
+int cacheproxy_lookup_start(struct cacheproxy_cache *cache, const char *key,
+			    size_t key_len, struct cacheproxy_value *v,
+			    struct cacheproxy_waiter *w)
+{
+	struct cacheproxy_key_ref k;
+	int ret;
+
+	v->entry = NULL;
+	ret = key_check(cache, key, key_len, &k);
+	if (ret)
+		return ret;
+	if (!atomic_add_unless(&cache->waiters, 1, cache->cfg.max_async)) {
+		cacheproxy_count_lookup(cache, CACHEPROXY_REFUSED);
+		return -EAGAIN;
+	}
+	w->done = NULL;
+	w->start = ktime_get_ns();
+	ret = cache->ops->lookup(cache, &k, v, &w->flight);
+	if (ret == CACHEPROXY_LOOKUP_WAIT)
+		return -EINPROGRESS;
+	atomic_dec(&cache->waiters);
+	cacheproxy_counters_lat(&cache->counters, ktime_get_ns() - w->start);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_lookup_start);
+
+/**
+ * cacheproxy_lookup_watch - have @done called when the load of @w ends
+ * @w:		a waiter cacheproxy_lookup_start() filled; it must stay
+ *		where it is until @done was called or
+ *		cacheproxy_lookup_cancel() returned true
+ * @done:	called once with @w, from the context that answers the
+ *		flight (a loader worker, kthread's owner, another lookup),
+ *		with no lock of the cache held; it must not sleep
+ *
+ * Return: true when @done will be called; false when the flight was
+ * answered already: the result is there, and @done will not be called.
+ */
+bool cacheproxy_lookup_watch(struct cacheproxy_waiter *w,
+			     void (*done)(struct cacheproxy_waiter *w))
+{
+	w->done = done;
+	return cacheproxy_flight_watch(w->flight, w);
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_lookup_watch);
+
+/*
+ * Takes @w off its flight before the answer. Returns true when it was
+ * still waiting: @done will not be called, and the caller ends @w with
+ * cacheproxy_lookup_end(w, NULL). False: @done was or is being called.
+ */
+bool cacheproxy_lookup_cancel(struct cacheproxy_waiter *w)
+{
+	return cacheproxy_flight_unwatch(w->flight, w);
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_lookup_cancel);
+
+/**
+ * cacheproxy_lookup_end - the result of a waiter, and its release
+ * @w:		a waiter cacheproxy_lookup_start() filled, answered (not
+ *		watched, or @done was called), or cancelled
+ * @v:		where the value goes, as for cacheproxy_lookup_value(); NULL
+ *		to give the result up
+ *
+ * Drops the flight and the max_async slot (and counts the lookup's latency
+ * when @v is set: from its start to now). The load goes on when it is not
+ * over. Return: as cacheproxy_lookup_value() for the flight's result, or
+ * -ECANCELED when @v is NULL.
+ */
+int cacheproxy_lookup_end(struct cacheproxy_waiter *w,
+			  struct cacheproxy_value *v)
+{
+	struct cacheproxy_cache *cache = w->flight->cache;
+	int ret = -ECANCELED;
+
+	if (v) {
+		v->entry = NULL;
+		ret = cacheproxy_flight_result(w->flight, v);
+		cacheproxy_counters_lat(&cache->counters,
+					ktime_get_ns() - w->start);
+	}
+	cacheproxy_flight_put(w->flight);
+	w->flight = NULL;
+	atomic_dec(&cache->waiters);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_lookup_end);
 
 /*
  * cacheproxy_lookup_value() into @val of @val_size bytes, nothing by

@@ -10,9 +10,11 @@
 #ifndef _CACHEPROXY_CACHE_H
 #define _CACHEPROXY_CACHE_H
 
+#include <linux/list.h>
 #include <linux/types.h>
 
 struct cacheproxy_cache;
+struct cacheproxy_flight;
 struct cacheproxy_stats;
 struct cacheproxy_upcall;
 struct cacheproxy_value;
@@ -64,6 +66,8 @@ enum cacheproxy_loader_kind {
  * @shards:		shard count for the shard strategy (power of two)
  * @max_inflight:	most flights (loads in flight, with their waiters)
  *			alive at once; a miss beyond fails with -EAGAIN
+ * @max_async:		most asynchronous lookups (struct cacheproxy_waiter)
+ *			waiting at once; a lookup beyond fails with -EAGAIN
  * @loader:		synthetic, or user (daemons answer the loads)
  * @upcall_timeout_ms:	loader=user: how long daemons have to answer a load
  */
@@ -78,6 +82,7 @@ struct cacheproxy_config {
 	unsigned int loader_max_active;
 	unsigned int shards;
 	unsigned int max_inflight;
+	unsigned int max_async;
 	enum cacheproxy_loader_kind loader;
 	unsigned int upcall_timeout_ms;
 };
@@ -88,6 +93,34 @@ void cacheproxy_cache_destroy(struct cacheproxy_cache *cache);
 
 int cacheproxy_lookup_value(struct cacheproxy_cache *cache, const char *key,
 			    size_t key_len, struct cacheproxy_value *v);
+
+/**
+ * struct cacheproxy_waiter - an asynchronous lookup waiting for its load
+ * @node:	in its flight's list of watchers while it waits, under the
+ *		flight's lock; empty (list_empty()) once taken off
+ * @done:	see cacheproxy_lookup_watch()
+ * @flight:	the flight it waits for (a reference), until
+ *		cacheproxy_lookup_end()
+ * @start:	when the lookup started, for the latency histogram
+ *
+ * Owned by the caller (embedded in its request); see
+ * cacheproxy_lookup_start() for its life.
+ */
+struct cacheproxy_waiter {
+	struct list_head node;
+	void (*done)(struct cacheproxy_waiter *w);
+	struct cacheproxy_flight *flight;
+	u64 start;
+};
+
+int cacheproxy_lookup_start(struct cacheproxy_cache *cache, const char *key,
+			    size_t key_len, struct cacheproxy_value *v,
+			    struct cacheproxy_waiter *w);
+bool cacheproxy_lookup_watch(struct cacheproxy_waiter *w,
+			     void (*done)(struct cacheproxy_waiter *w));
+bool cacheproxy_lookup_cancel(struct cacheproxy_waiter *w);
+int cacheproxy_lookup_end(struct cacheproxy_waiter *w,
+			  struct cacheproxy_value *v);
 int cacheproxy_lookup(struct cacheproxy_cache *cache, const char *key,
 		      size_t key_len, char *val, size_t val_size,
 		      size_t *val_len);

@@ -77,6 +77,9 @@ struct cacheproxy_flight *cacheproxy_flight_alloc(struct cacheproxy_cache *cache
 	f->cache = cache;
 	f->home = NULL;
 	f->stale = false;
+	spin_lock_init(&f->watch_lock);
+	INIT_LIST_HEAD(&f->watchers);
+	f->answered = false;
 	memcpy(f->key, k->key, k->len);
 	cacheproxy_load_init(&f->load, f->key, k->len, k->hash);
 	return f;
@@ -146,9 +149,74 @@ int cacheproxy_flight_wait(struct cacheproxy_flight *f,
 		ret = wait_for_completion_interruptible(&f->done);
 	if (ret)
 		return ret;
+	return cacheproxy_flight_result(f, v);
+}
+
+/* The result of @f, answered already, handed to @v as the wait does. */
+int cacheproxy_flight_result(struct cacheproxy_flight *f,
+			     struct cacheproxy_value *v)
+{
 	if (f->load.entry)
 		return cacheproxy_entry_copy(f->load.entry, v);
 	return f->load.err;
+}
+
+/*
+ * Adds @w to the watchers of @f (the caller holds a reference to @f).
+ * Returns false when @f is answered already: @w is not added.
+ */
+bool cacheproxy_flight_watch(struct cacheproxy_flight *f,
+			     struct cacheproxy_waiter *w)
+{
+	bool added = false;
+
+	spin_lock(&f->watch_lock);
+	if (!f->answered) {
+		list_add_tail(&w->node, &f->watchers);
+		added = true;
+	}
+	spin_unlock(&f->watch_lock);
+	return added;
+}
+
+/*
+ * Takes @w off the watchers of @f. Returns false when it was not on the
+ * list any more: the answer took it off, and calls (or called) it back.
+ */
+bool cacheproxy_flight_unwatch(struct cacheproxy_flight *f,
+			       struct cacheproxy_waiter *w)
+{
+	bool removed = false;
+
+	spin_lock(&f->watch_lock);
+	if (!list_empty(&w->node)) {
+		list_del_init(&w->node);
+		removed = true;
+	}
+	spin_unlock(&f->watch_lock);
+	return removed;
+}
+
+/*
+ * Calls back every watcher of @f, whose result is set, and closes the list.
+ * Each is taken off under the lock and called outside it, so that a
+ * cancellation either finds it still on the list or never runs its
+ * callback twice; a callback may free its waiter.
+ */
+static void flight_call_watchers(struct cacheproxy_flight *f)
+{
+	struct cacheproxy_waiter *w;
+
+	spin_lock(&f->watch_lock);
+	f->answered = true;
+	while ((w = list_first_entry_or_null(&f->watchers,
+					     struct cacheproxy_waiter, node))) {
+		list_del_init(&w->node);
+		spin_unlock(&f->watch_lock);
+		w->done(w);
+		spin_lock(&f->watch_lock);
+	}
+	spin_unlock(&f->watch_lock);
 }
 
 /*
@@ -162,6 +230,7 @@ void cacheproxy_flight_answer(struct cacheproxy_flight *f,
 	f->load.entry = e;
 	f->load.err = e->err;
 	complete_all(&f->done);
+	flight_call_watchers(f);
 }
 
 /*
@@ -184,6 +253,7 @@ void cacheproxy_flight_land(struct cacheproxy_flight *f,
 void cacheproxy_flight_finish(struct cacheproxy_flight *f)
 {
 	complete_all(&f->done);
+	flight_call_watchers(f);
 	cacheproxy_flight_put(f);
 }
 

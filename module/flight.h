@@ -16,7 +16,9 @@
  *    reference);
  * 3. callers wait on it (cacheproxy_flight_wait()), each with a reference
  *    of its own; a caller that is interrupted drops its reference and
- *    returns, and the load goes on for the others;
+ *    returns, and the load goes on for the others. Asynchronous callers
+ *    (struct cacheproxy_waiter) watch it instead of sleeping: each holds a
+ *    reference too, and is called back when the flight is answered;
  * 4. the load's done callback caches the result unless the flight went
  *    stale, and unregisters it, each under the lock (or in the thread) of
  *    the table and set it touches; then
@@ -45,6 +47,7 @@ struct cacheproxy_cache;
 struct cacheproxy_key_ref;
 struct cacheproxy_table;
 struct cacheproxy_value;
+struct cacheproxy_waiter;
 struct task_struct;
 
 /**
@@ -61,6 +64,12 @@ struct task_struct;
  *		by its owner thread) together with the unregistration, read by
  *		the done callback (cacheproxy_flight_land() says under what)
  * @post:	kthread only: the load-done message posted to the owner
+ * @watch_lock:	protects @watchers and @answered; taken alone (innermost),
+ *		never held across a call back
+ * @watchers:	asynchronous waiters (struct cacheproxy_waiter) to call
+ *		back when the flight is answered
+ * @answered:	the result is set and the watchers were (or are being)
+ *		called back: no waiter may join the list any more
  * @key:	the key (@load.key points here)
  */
 struct cacheproxy_flight {
@@ -72,6 +81,9 @@ struct cacheproxy_flight {
 	void *home;
 	bool stale;
 	struct kthread_work post;
+	spinlock_t watch_lock; /* protects watchers and answered */
+	struct list_head watchers;
+	bool answered;
 	char key[CACHEPROXY_KEY_MAX];
 };
 
@@ -103,6 +115,12 @@ void cacheproxy_flight_start(struct cacheproxy_flight *f,
 			     void (*done)(struct cacheproxy_load *load));
 int cacheproxy_flight_wait(struct cacheproxy_flight *f,
 			   struct cacheproxy_value *v);
+int cacheproxy_flight_result(struct cacheproxy_flight *f,
+			     struct cacheproxy_value *v);
+bool cacheproxy_flight_watch(struct cacheproxy_flight *f,
+			     struct cacheproxy_waiter *w);
+bool cacheproxy_flight_unwatch(struct cacheproxy_flight *f,
+			       struct cacheproxy_waiter *w);
 void cacheproxy_flight_answer(struct cacheproxy_flight *f,
 			      struct cacheproxy_entry *e);
 void cacheproxy_flight_land(struct cacheproxy_flight *f,

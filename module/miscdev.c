@@ -12,9 +12,13 @@
  * need a file opened for writing; so does LOADER_ATTACH, which also needs
  * CAP_SYS_ADMIN and hands the caller a loader daemon's channel (channel.c).
  *
+ * Lookups also come as io_uring commands (uring.c), answered when their
+ * load ends instead of blocking the submitter.
+ *
  * The device holds a module reference while it is open (fops.owner), so
  * the cache, destroyed at module exit, outlives every open file: rmmod is
- * refused while the device is open.
+ * refused while the device is open, and so while a ring holds it (an
+ * io_uring command holds its file until it completes).
  */
 #include <linux/cacheproxy.h>
 #include <linux/capability.h>
@@ -31,12 +35,13 @@
 #include "channel.h"
 #include "entry.h"
 #include "miscdev.h"
+#include "uring.h"
 
 /* Set once at init, before the device exists. */
 static struct cacheproxy_cache *miscdev_cache;
 
 /* Copies a key in from user space; checks only what needs no copy. */
-static int key_from_user(char *key, u64 ukey, u32 key_len)
+int cacheproxy_key_from_user(char *key, u64 ukey, u32 key_len)
 {
 	if (!key_len)
 		return -EINVAL;
@@ -48,11 +53,24 @@ static int key_from_user(char *key, u64 ukey, u32 key_len)
 }
 
 /*
- * Values up to this long are copied through the stack under the
- * strategy's lock or RCU; longer ones go to user space straight from their
- * entry (struct cacheproxy_value).
+ * Hands the value of a lookup that returned 0 to user space and releases
+ * it: -ENOSPC when it does not fit in @value_size, -EFAULT when it cannot
+ * be copied out; *@value_len is set either way.
  */
-#define GET_VALUE_INLINE	256
+int cacheproxy_value_to_user(struct cacheproxy_value *v, u64 uval,
+			     u32 value_size, u32 *value_len)
+{
+	int ret = 0;
+
+	*value_len = v->len;
+	if (v->len > value_size)
+		ret = -ENOSPC;
+	else if (copy_to_user(u64_to_user_ptr(uval), cacheproxy_value_data(v),
+			      v->len))
+		ret = -EFAULT;
+	cacheproxy_value_release(v);
+	return ret;
+}
 
 /*
  * One lookup for GET and GET_BATCH. Returns the lookup's result; a value
@@ -63,26 +81,19 @@ static int get_one(u64 ukey, u32 key_len, u64 uval, u32 value_size,
 		   u32 *value_len)
 {
 	char key[CACHEPROXY_KEY_MAX];
-	char buf[GET_VALUE_INLINE];
+	char buf[CACHEPROXY_VALUE_INLINE];
 	struct cacheproxy_value v = {
 		.buf = buf, .size = sizeof(buf), .by_ref = true,
 	};
 	int ret;
 
-	ret = key_from_user(key, ukey, key_len);
+	ret = cacheproxy_key_from_user(key, ukey, key_len);
 	if (ret)
 		return ret;
 	ret = cacheproxy_lookup_value(miscdev_cache, key, key_len, &v);
 	if (ret)
 		return ret;
-	*value_len = v.len;
-	if (v.len > value_size)
-		ret = -ENOSPC;
-	else if (copy_to_user(u64_to_user_ptr(uval), cacheproxy_value_data(&v),
-			      v.len))
-		ret = -EFAULT;
-	cacheproxy_value_release(&v);
-	return ret;
+	return cacheproxy_value_to_user(&v, uval, value_size, value_len);
 }
 
 /*
@@ -178,7 +189,7 @@ static long ioc_invalidate(unsigned int cmd, struct cacheproxy_key __user *uarg)
 		return ret;
 	if (arg.reserved)
 		return -EINVAL;
-	ret = key_from_user(key, arg.key, arg.key_len);
+	ret = cacheproxy_key_from_user(key, arg.key, arg.key_len);
 	if (ret)
 		return ret;
 	return cacheproxy_invalidate(miscdev_cache, key, arg.key_len);
@@ -283,10 +294,20 @@ static long miscdev_ioctl(struct file *file, unsigned int cmd,
 	return -ENOTTY;
 }
 
+#if CACHEPROXY_URING
+static int miscdev_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
+{
+	return cacheproxy_uring_cmd(miscdev_cache, cmd, issue_flags);
+}
+#endif
+
 static const struct file_operations miscdev_fops = {
 	.owner = THIS_MODULE,
 	.unlocked_ioctl = miscdev_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+#if CACHEPROXY_URING
+	.uring_cmd = miscdev_uring_cmd,
+#endif
 	.llseek = noop_llseek,
 };
 

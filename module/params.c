@@ -79,6 +79,10 @@ static unsigned int max_inflight = 1024;
 module_param(max_inflight, uint, 0444);
 MODULE_PARM_DESC(max_inflight, "Most loads in flight at once, with their waiters, 1..65536; a miss that needs one more fails with EAGAIN (default: 1024)");
 
+static unsigned int max_async = 4096;
+module_param(max_async, uint, 0444);
+MODULE_PARM_DESC(max_async, "Most asynchronous (io_uring) lookups waiting for a load at once, 1..65536; a lookup submitted beyond fails with EAGAIN (default: 4096)");
+
 static unsigned int shards;
 module_param(shards, uint, 0444);
 MODULE_PARM_DESC(shards, "Shards of the shard strategy: a power of two up to 1024, or 0 for the smallest power of two >= 4 x possible CPUs (default: 0)");
@@ -133,6 +137,7 @@ void cacheproxy_params_config(struct cacheproxy_config *cfg)
 	cfg->loader_max_active = loader_max_active;
 	cfg->shards = shards;
 	cfg->max_inflight = max_inflight;
+	cfg->max_async = max_async;
 	cfg->loader = loader;
 	cfg->upcall_timeout_ms = upcall_timeout_ms;
 }

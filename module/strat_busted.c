@@ -66,7 +66,8 @@ static void busted_load_done(struct cacheproxy_load *load)
 
 static int busted_lookup(struct cacheproxy_cache *cache,
 			 const struct cacheproxy_key_ref *k,
-			 struct cacheproxy_value *v)
+			 struct cacheproxy_value *v,
+			 struct cacheproxy_flight **wait)
 {
 	struct busted_cache *bc = cache->priv;
 	struct cacheproxy_entry *e;
@@ -102,9 +103,8 @@ static int busted_lookup(struct cacheproxy_cache *cache,
 	spin_unlock(&bc->lock);
 	cacheproxy_flight_start(f, busted_load_done);
 wait:
-	ret = cacheproxy_flight_wait(f, v);
-	cacheproxy_flight_put(f);
-	return ret;
+	*wait = f;
+	return CACHEPROXY_LOOKUP_WAIT;
 }
 
 static void busted_invalidate(struct cacheproxy_cache *cache,

@@ -293,11 +293,11 @@ static void kt_call(struct kt_cache *kc, struct kt_msg *msg)
  * Sender: posts a new lookup message for @k (with @spare, a flight for the
  * owner to register, an ERR_PTR saying why there is none, or NULL on a
  * first trip), holding it and giving the owner a reference, and waits for
- * the reply as cacheproxy_flight_wait() waits. Returns the message (the
- * sender's reference) or an ERR_PTR: -ENOMEM, -ERESTARTSYS (the message
- * was dropped). @spare is the message's either way. A message is never
- * posted twice: the owner drops its reference after completing the reply,
- * so a second trip is a new message.
+ * the reply, killably. Returns the message (the sender's reference) or an
+ * ERR_PTR: -ENOMEM, -ERESTARTSYS (killed; the message was dropped). @spare
+ * is the message's either way. A message is never posted twice: the owner
+ * drops its reference after completing the reply, so a second trip is a
+ * new message.
  */
 static struct kt_msg *kt_post_lookup(struct kt_cache *kc,
 				     const struct cacheproxy_key_ref *k,
@@ -322,13 +322,13 @@ static struct kt_msg *kt_post_lookup(struct kt_cache *kc,
 	refcount_set(&msg->ref, 2);
 	kthread_queue_work(kc->worker, &msg->work);
 	/*
-	 * The first trip never waits for a load, and a handled signal that
-	 * ended it could leave a lookup counted as a hit whose caller got
-	 * EINTR, or not counted at all: only a fatal signal ends it. The
-	 * second trip waits interruptibly; the owner counts it either way.
+	 * No trip waits for a load, and a handled signal that ended one could
+	 * leave a lookup counted as a hit or a miss whose caller got EINTR, or
+	 * not counted at all: only a fatal signal ends the wait. (Nor may
+	 * io_uring's task-work notification, which looks like a signal, end
+	 * an asynchronous lookup's trip: it cannot be restarted.)
 	 */
-	if (spare ? wait_for_completion_interruptible(&msg->reply) :
-		    wait_for_completion_killable(&msg->reply)) {
+	if (wait_for_completion_killable(&msg->reply)) {
 		kt_msg_put(msg);
 		return ERR_PTR(-ERESTARTSYS);
 	}
@@ -337,7 +337,8 @@ static struct kt_msg *kt_post_lookup(struct kt_cache *kc,
 
 static int kt_lookup(struct cacheproxy_cache *cache,
 		     const struct cacheproxy_key_ref *k,
-		     struct cacheproxy_value *v)
+		     struct cacheproxy_value *v,
+		     struct cacheproxy_flight **wait)
 {
 	struct kt_cache *kc = cache->priv;
 	struct cacheproxy_flight *spare;
@@ -356,12 +357,15 @@ static int kt_lookup(struct cacheproxy_cache *cache,
 	}
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	if (msg->entry)
+	if (msg->entry) {
 		ret = cacheproxy_entry_copy(msg->entry, v);
-	else if (msg->flight)
-		ret = cacheproxy_flight_wait(msg->flight, v);
-	else
+	} else if (msg->flight) {
+		/* The reply is a future: the caller waits on it. */
+		*wait = cacheproxy_flight_get(msg->flight);
+		ret = CACHEPROXY_LOOKUP_WAIT;
+	} else {
 		ret = msg->err;
+	}
 	kt_msg_put(msg);
 	return ret;
 }

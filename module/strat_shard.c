@@ -145,7 +145,8 @@ static bool shard_find_locked(struct shard *sh,
 
 static int shard_lookup(struct cacheproxy_cache *cache,
 			const struct cacheproxy_key_ref *k,
-			struct cacheproxy_value *v)
+			struct cacheproxy_value *v,
+			struct cacheproxy_flight **wait)
 {
 	struct shard_cache *sc = cache->priv;
 	struct shard *sh = shard_of(sc, k->hash);
@@ -195,9 +196,8 @@ static int shard_lookup(struct cacheproxy_cache *cache,
 		cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
 		cacheproxy_flight_start(f, shard_load_done);
 	}
-	ret = cacheproxy_flight_wait(f, v);
-	cacheproxy_flight_put(f);
-	return ret;
+	*wait = f;
+	return CACHEPROXY_LOOKUP_WAIT;
 }
 
 static void shard_invalidate(struct cacheproxy_cache *cache,

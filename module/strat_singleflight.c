@@ -102,7 +102,8 @@ static struct cacheproxy_flight *sf_join(struct sf_cache *sc,
 
 static int sf_lookup(struct cacheproxy_cache *cache,
 		     const struct cacheproxy_key_ref *k,
-		     struct cacheproxy_value *v)
+		     struct cacheproxy_value *v,
+		     struct cacheproxy_flight **wait)
 {
 	struct sf_cache *sc = cache->priv;
 	struct cacheproxy_flight *f, *mine;
@@ -162,9 +163,8 @@ static int sf_lookup(struct cacheproxy_cache *cache,
 	}
 
 wait:
-	ret = cacheproxy_flight_wait(f, v);
-	cacheproxy_flight_put(f);
-	return ret;
+	*wait = f;
+	return CACHEPROXY_LOOKUP_WAIT;
 }
 
 static void sf_invalidate(struct cacheproxy_cache *cache,

@@ -68,7 +68,8 @@ static void spin_load_done(struct cacheproxy_load *load)
 
 static int spin_lookup(struct cacheproxy_cache *cache,
 		       const struct cacheproxy_key_ref *k,
-		       struct cacheproxy_value *v)
+		       struct cacheproxy_value *v,
+		       struct cacheproxy_flight **wait)
 {
 	struct spin_cache *sc = cache->priv;
 	struct cacheproxy_flight *f;
@@ -93,16 +94,8 @@ static int spin_lookup(struct cacheproxy_cache *cache,
 	cacheproxy_flight_register(&sc->flights, f);
 	spin_unlock(&sc->lock);
 	cacheproxy_flight_start(f, spin_load_done);
-
-	ret = cacheproxy_flight_wait(f, v);
-	cacheproxy_flight_put(f);
-	/*
-	 * A restarted lookup cannot join this flight: it would start another
-	 * load, and a caller with a frequent SA_RESTART signal would start
-	 * loads until max_inflight is spent. Restart only after a freeze (no
-	 * handler ran); a handled signal ends the call with EINTR.
-	 */
-	return ret == -ERESTARTSYS ? -ERESTARTNOHAND : ret;
+	*wait = f;
+	return CACHEPROXY_LOOKUP_WAIT;
 }
 
 static void spin_invalidate(struct cacheproxy_cache *cache,

@@ -16,8 +16,12 @@
 #include "counters.h"
 #include "loader.h"
 
+struct cacheproxy_flight;
 struct cacheproxy_value;
 struct seq_file;
+
+/* @lookup's answer when the caller must wait for a flight (see below). */
+#define CACHEPROXY_LOOKUP_WAIT	1
 
 /**
  * enum cacheproxy_outcome - how a lookup was served, for the counters
@@ -64,11 +68,16 @@ struct cacheproxy_key_ref {
  * @uninit:	frees cache->priv; called after the loader was stopped and
  *		drained (every load's done callback has returned), with no
  *		lookup running
- * @lookup:	looks @k up, waiting for a load on a miss as
- *		cacheproxy_flight_wait() does; copies the value as
- *		cacheproxy_lookup() documents. Calls cacheproxy_count_lookup()
- *		exactly once, as soon as the outcome is known and before
- *		sleeping, so that waiters show in the counters while they wait
+ * @lookup:	looks @k up: a hit copies the value as cacheproxy_lookup()
+ *		documents and returns its result, as does a miss that fails
+ *		without a load (-EAGAIN, -ENOMEM, -ESHUTDOWN); a miss that
+ *		started or joined a load returns CACHEPROXY_LOOKUP_WAIT with
+ *		a reference to its flight in *@wait, and the front waits for
+ *		it (synchronous callers) or watches it (asynchronous ones,
+ *		cacheproxy_lookup_start()). Never waits for a load itself (it
+ *		may sleep to allocate, or for kthread's owner to reply). Calls
+ *		cacheproxy_count_lookup() exactly once, as soon as the outcome
+ *		is known, so that waiters show in the counters while they wait
  * @invalidate:	forgets @k; a flight of @k in flight goes stale (not cached),
  *		and only that key's
  * @flush:	forgets everything; every flight in flight goes stale; never
@@ -87,7 +96,8 @@ struct cacheproxy_strategy_ops {
 	void (*uninit)(struct cacheproxy_cache *cache);
 	int (*lookup)(struct cacheproxy_cache *cache,
 		      const struct cacheproxy_key_ref *k,
-		      struct cacheproxy_value *v);
+		      struct cacheproxy_value *v,
+		      struct cacheproxy_flight **wait);
 	void (*invalidate)(struct cacheproxy_cache *cache,
 			   const struct cacheproxy_key_ref *k);
 	void (*flush)(struct cacheproxy_cache *cache);
@@ -115,6 +125,8 @@ extern const struct cacheproxy_strategy_ops cacheproxy_busted_ops;
  * @clock:	its clock
  * @flights:	flights alive (struct cacheproxy_flight), at most
  *		cfg.max_inflight; atomic, no lock
+ * @waiters:	asynchronous lookups waiting (struct cacheproxy_waiter), at
+ *		most cfg.max_async; atomic, no lock
  * @test_sticky_refs: test hook: CLOCK eviction finds every entry referenced
  *		again right after clearing its bit, as lock-free readers
  *		hitting every entry non-stop would
@@ -131,6 +143,7 @@ struct cacheproxy_cache {
 	struct cacheproxy_clock clock;
 	/* Written by every miss: off the line every hit reads. */
 	atomic_t flights ____cacheline_aligned_in_smp;
+	atomic_t waiters;
 	atomic_t test_pause;
 	bool test_sticky_refs;
 };

@@ -76,7 +76,7 @@ cp_need_bench_packages()
 	cp_need_packages "$CP_SRC_PKG" qemu-system-x86 busybox-static \
 		gcc make flex bison bc libelf-dev libssl-dev cpio kmod rsync \
 		xz-utils python3 perl sparse gcc-multilib libsqlite3-dev \
-		golang-go golang-golang-x-sync-dev memcached
+		golang-go golang-golang-x-sync-dev memcached liburing-dev
 }
 
 # cp_kernel_field NAME COLUMN: one column of scripts/vm/kernels for NAME.

@@ -331,6 +331,40 @@ struct cacheproxy_load_answer {
 /* The longest answer header a daemon may send (EINVAL beyond). */
 #define CACHEPROXY_LOAD_ANSWER_SIZE_MAX	256
 
+/**
+ * struct cacheproxy_uring_get - the command bytes of CACHEPROXY_URING_GET
+ * @get:	in: user pointer to a struct cacheproxy_get: key, value buffer
+ *		and sizes as for CACHEPROXY_IOC_GET
+ * @get_size:	in: sizeof(struct cacheproxy_get) as the caller knows it,
+ *		from 40 (EINVAL below) to CACHEPROXY_URING_GET_SIZE_MAX
+ *		(E2BIG above); bytes beyond the kernel's struct must be zero
+ *		(E2BIG)
+ * @flags:	in: must be 0
+ *
+ * Asynchronous lookups through io_uring: an IORING_OP_URING_CMD SQE on
+ * /dev/cacheproxy with cmd_op CACHEPROXY_URING_GET carries this struct in
+ * its command bytes (sqe->cmd, 16 bytes: an ordinary 64-byte SQE holds
+ * it). The struct cacheproxy_get and the key are read when the SQE is
+ * issued. A hit is answered then; a miss is answered when its load ends,
+ * and the submitting thread does not wait for it. The CQE's res is the
+ * value's length (the value is in the buffer) or a negative errno: those
+ * of CACHEPROXY_IOC_GET (with ENOSPC, the length needed is written to the
+ * struct's value_len, which is written in no other case), EAGAIN also when
+ * max_async lookups wait already, ENOTTY for another cmd_op, ECANCELED when
+ * the ring or its task goes away before the load ends. The struct and the
+ * value buffer must stay valid until the CQE: the value is copied out when
+ * the answer comes, in the submitting task (EFAULT in the CQE if the buffer
+ * is gone then).
+ */
+struct cacheproxy_uring_get {
+	__u64 get;
+	__u32 get_size;
+	__u32 flags;
+};
+
+/* The largest get_size CACHEPROXY_URING_GET accepts (E2BIG above). */
+#define CACHEPROXY_URING_GET_SIZE_MAX	256
+
 #define CACHEPROXY_IOC_MAGIC	0xCB
 
 #define CACHEPROXY_IOC_GET	  _IOWR(CACHEPROXY_IOC_MAGIC, 1, struct cacheproxy_get)
@@ -340,5 +374,9 @@ struct cacheproxy_load_answer {
 #define CACHEPROXY_IOC_STATS	  _IOWR(CACHEPROXY_IOC_MAGIC, 5, struct cacheproxy_stats)
 #define CACHEPROXY_IOC_LOADER_ATTACH \
 	_IOWR(CACHEPROXY_IOC_MAGIC, 6, struct cacheproxy_loader_attach)
+
+/* io_uring commands (sqe->cmd_op of IORING_OP_URING_CMD), not ioctls. */
+#define CACHEPROXY_URING_GET \
+	_IOWR(CACHEPROXY_IOC_MAGIC, 0x81, struct cacheproxy_uring_get)
 
 #endif /* _UAPI_LINUX_CACHEPROXY_H */

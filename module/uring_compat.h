@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The io_uring command API of the kernels cacheproxy is built for: Debian
+ * 12's stock 6.1, and 6.12 (stock and built for the guests).
+ *
+ *			6.1			6.7 and later (6.12)
+ * header		<linux/io_uring.h>	<linux/io_uring/cmd.h>
+ * command bytes	cmd->cmd		cmd->sqe->cmd (16 bytes in an
+ *						ordinary SQE, either way)
+ * cancellation		none			io_uring_cmd_mark_cancelable(),
+ *						->uring_cmd(IO_URING_F_CANCEL)
+ * task work		a wake-up per command	io_uring_cmd_do_in_task_lazy()
+ *
+ * io_uring_cmd_done() and the task-work callback take the issue flags in
+ * both (6.1 has that backport). The kernels between, whose API changed
+ * step by step, get no io_uring commands (Kbuild sets CACHEPROXY_URING_API
+ * to 0 there) rather than a guess. Without cancellation, a ring that goes
+ * away with lookups pending waits for their loads, which end within
+ * slow_load_ms (or upcall_timeout_ms).
+ */
+#ifndef _CACHEPROXY_URING_COMPAT_H
+#define _CACHEPROXY_URING_COMPAT_H
+
+#include "uring.h"
+
+#if CACHEPROXY_URING_API == 2
+
+#include <linux/io_uring/cmd.h>
+
+#define CP_URING_CANCELABLE	1
+
+static inline const void *cp_uring_cmd_bytes(const struct io_uring_cmd *cmd)
+{
+	return io_uring_sqe_cmd(cmd->sqe);
+}
+
+static inline void cp_uring_complete_in_task(struct io_uring_cmd *cmd,
+					     void (*cb)(struct io_uring_cmd *,
+							unsigned int))
+{
+	io_uring_cmd_do_in_task_lazy(cmd, cb);
+}
+
+#else
+
+#include <linux/io_uring.h>
+
+#define CP_URING_CANCELABLE	0
+#define IO_URING_F_CANCEL	0
+
+static inline void io_uring_cmd_mark_cancelable(struct io_uring_cmd *cmd,
+						unsigned int issue_flags)
+{
+}
+
+static inline const void *cp_uring_cmd_bytes(const struct io_uring_cmd *cmd)
+{
+	return cmd->cmd;
+}
+
+static inline void cp_uring_complete_in_task(struct io_uring_cmd *cmd,
+					     void (*cb)(struct io_uring_cmd *,
+							unsigned int))
+{
+	io_uring_cmd_complete_in_task(cmd, cb);
+}
+
+#endif
+
+#endif /* _CACHEPROXY_URING_COMPAT_H */
