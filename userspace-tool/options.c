@@ -74,12 +74,19 @@ static const char usage_text[] =
 "                              /dev/cacheproxy, which must fail with ENOTTY\n"
 "                              (anything else is a wrong answer); keys are\n"
 "                              made and the call timed exactly as a GET\n"
+"                       uring  CACHEPROXY_URING_GET through io_uring: --depth\n"
+"                              commands submitted at once by one thread,\n"
+"                              which waits for every answer (hits answer\n"
+"                              at once, misses when their load ends); in\n"
+"                              singlekey/multikey as batch\n"
 "                       memcached  no module: the same lookups against a\n"
 "                              memcached server (--memcached) in the\n"
 "                              look-aside pattern: get; on a miss ask a\n"
 "                              \"database\", then set (see \"memcached\"\n"
 "                              below); one connection per thread\n"
 "  -B, --batch N        keys per GET_BATCH (default 64; 1..256; batch only)\n"
+"  -D, --depth N        commands in flight per thread (default 64; 1..256;\n"
+"                       uring only)\n"
 "  -p, --key-prefix P   keys are P followed by a number (default \"key-\");\n"
 "                       \"enoent-\" and \"eio-\" prefixes expect that errno,\n"
 "                       \"slow-\" keys just load slower\n"
@@ -197,6 +204,7 @@ static const struct option long_options[] = {
 	{ "burst",	required_argument, NULL, 'b' },
 	{ "via",	required_argument, NULL, 'v' },
 	{ "batch",	required_argument, NULL, 'B' },
+	{ "depth",	required_argument, NULL, 'D' },
 	{ "key-prefix",	required_argument, NULL, 'p' },
 	{ "mix",	required_argument, NULL, 'm' },
 	{ "seed",	required_argument, NULL, 'S' },
@@ -227,6 +235,7 @@ static const char * const via_names[] = {
 	[CP_VIA_BATCH] = "batch",
 	[CP_VIA_NOOP] = "noop",
 	[CP_VIA_MEMCACHED] = "memcached",
+	[CP_VIA_URING] = "uring",
 };
 
 const char *cp_scenario_name(enum cp_scenario s)
@@ -368,6 +377,7 @@ static int parse_mix(const char *s, struct cp_mix *mix)
 int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 {
 	bool burst_set = false, batch_set = false, zipf_set = false;
+	bool depth_set = false;
 	bool mc_set = false, delay_set = false;
 	struct sockaddr_storage ss;
 	char msg[160];
@@ -395,7 +405,7 @@ int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":t:d:n:k:s:b:v:B:p:m:S:j:qFe:h",
+	while ((c = getopt_long(argc, argv, ":t:d:n:k:s:b:v:B:D:p:m:S:j:qFe:h",
 				long_options, NULL)) != -1) {
 		switch (c) {
 		case 't':
@@ -438,7 +448,7 @@ int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 			burst_set = true;
 			break;
 		case 'v':
-			if (parse_name("--via", optarg, via_names, 5, &u))
+			if (parse_name("--via", optarg, via_names, 6, &u))
 				return -1;
 			o->via = u;
 			break;
@@ -447,6 +457,12 @@ int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 				       CACHEPROXY_BATCH_MAX, &o->batch))
 				return -1;
 			batch_set = true;
+			break;
+		case 'D':
+			if (parse_uint("--depth", optarg, 1,
+				       CACHEPROXY_BATCH_MAX, &o->batch))
+				return -1;
+			depth_set = true;
 			break;
 		case 'p':
 			o->prefix = optarg;
@@ -515,7 +531,10 @@ int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 			   o->threads);
 	if (batch_set && o->via != CP_VIA_BATCH)
 		return bad("--batch needs --via batch");
-	if (o->via != CP_VIA_BATCH)
+	if (depth_set && o->via != CP_VIA_URING)
+		return bad("--depth needs --via uring");
+	/* --depth is kept in o->batch: the keys of one call */
+	if (o->via != CP_VIA_BATCH && o->via != CP_VIA_URING)
 		o->batch = 1;
 	if (zipf_set && o->scenario != CP_SCENARIO_ZIPF)
 		return bad("--zipf-s needs --scenario zipf");

@@ -26,6 +26,7 @@ enum cp_via {
 	CP_VIA_BATCH,
 	CP_VIA_NOOP,
 	CP_VIA_MEMCACHED,
+	CP_VIA_URING,
 };
 
 /* --mix: percentages of operations (or of bursts) */
@@ -39,7 +40,8 @@ struct cp_mix {
 struct cp_opts {
 	unsigned int threads;
 	unsigned int burst;
-	unsigned int batch;	/* keys per call: --batch with batch, else 1 */
+	unsigned int batch;	/* keys per call: --batch with batch, --depth
+				 * with uring, else 1 */
 	uint64_t keys;
 	uint64_t ops;		/* 0: no limit */
 	double duration;	/* seconds; 0: no limit */

@@ -169,6 +169,8 @@ void cp_report_text(FILE *f, const struct cp_results *r,
 			cp_via_name(o->via));
 	if (o->via == CP_VIA_BATCH)
 		fprintf(f, " (batch %u)", o->batch);
+	if (o->via == CP_VIA_URING)
+		fprintf(f, " (depth %u)", o->batch);
 	fprintf(f, ", %u threads", o->threads);
 	if (cp_scenario_bursts(o->scenario))
 		fprintf(f, ", burst %u", o->burst);
@@ -197,7 +199,8 @@ void cp_report_text(FILE *f, const struct cp_results *r,
 	fprintf(f, "max %s  (%llu calls%s)\n",
 		fmt_ns(a, sizeof(a), (double)r->hist.max),
 		(unsigned long long)r->calls,
-		o->via == CP_VIA_BATCH ? " of a batch each" : "");
+		o->via == CP_VIA_BATCH ? " of a batch each" :
+		o->via == CP_VIA_URING ? " of a submission each" : "");
 	if (r->mix_inval || r->mix_flush)
 		fprintf(f, "mix           %llu invalidations, %llu flushes\n",
 			(unsigned long long)r->mix_inval,

@@ -23,6 +23,7 @@
 #include "expect.h"
 #include "lookaside.h"
 #include "memcached.h"
+#include "uring.h"
 #include "verify.h"
 #include "workers.h"
 
@@ -35,6 +36,8 @@ struct cp_wbuf {
 	size_t key_len[CACHEPROXY_BATCH_MAX];
 	char val[CACHEPROXY_BATCH_MAX][VAL_SIZE];
 	struct cacheproxy_batch_item item[CACHEPROXY_BATCH_MAX];
+	struct cacheproxy_get get[CACHEPROXY_BATCH_MAX];
+	int res[CACHEPROXY_BATCH_MAX];
 	uint64_t num[CACHEPROXY_BATCH_MAX];
 	uint64_t n[CACHEPROXY_BATCH_MAX];
 };
@@ -267,6 +270,19 @@ static void do_lookups(struct cp_worker *w, struct cp_wbuf *b,
 		}
 		err = -cp_dev_get_batch(w->fd, b->item, count);
 		break;
+	case CP_VIA_URING:
+		for (i = 0; i < count; i++) {
+			b->get[i] = (struct cacheproxy_get) {
+				.key = (uintptr_t)b->key[i],
+				.value = (uintptr_t)b->val[i],
+				.key_len = (__u32)b->key_len[i],
+				.value_size = VAL_SIZE,
+			};
+			b->res[i] = INT_MIN;	/* must be overwritten */
+		}
+		err = -cp_uring_get_many(w->uring, w->fd, b->get, b->res,
+					 count);
+		break;
 	case CP_VIA_NOOP:
 		err = -cp_dev_noop(w->fd);
 		break;
@@ -296,7 +312,7 @@ static void do_lookups(struct cp_worker *w, struct cp_wbuf *b,
 		memcached_judge(w, b, kind, err, vlen, &n[0]);
 		return;
 	}
-	if (o->via != CP_VIA_BATCH) {
+	if (o->via != CP_VIA_BATCH && o->via != CP_VIA_URING) {
 		judge(w, b->key[0], b->key_len[0], err, b->val[0], vlen, &n[0]);
 		return;
 	}
@@ -308,11 +324,26 @@ static void do_lookups(struct cp_worker *w, struct cp_wbuf *b,
 			return;
 		for (i = 0; i < count; i++)
 			count_error(w, err);
-		report_problem(w->run, "GET_BATCH of %u keys: %s", count,
-			       strerror(err));
+		report_problem(w->run, "%s of %u keys: %s",
+			       o->via == CP_VIA_URING ? "io_uring" : "GET_BATCH",
+			       count, strerror(err));
 		return;
 	}
-	for (i = 0; i < count; i++) {
+	for (i = 0; i < count && o->via == CP_VIA_URING; i++) {
+		int r = b->res[i];
+
+		if (r == INT_MIN || r > VAL_SIZE) {
+			/* no CQE, or a length beyond the buffer */
+			w->wrong++;
+			report_problem(w->run, "wrong answer: io_uring command %u: res %d",
+				       i, r);
+			n[i] = 0;
+			continue;
+		}
+		judge(w, b->key[i], b->key_len[i], r < 0 ? -r : 0, b->val[i],
+		      r < 0 ? 0 : (size_t)r, &n[i]);
+	}
+	for (i = 0; i < count && o->via == CP_VIA_BATCH; i++) {
 		struct cacheproxy_batch_item *it = &b->item[i];
 		int st = it->status;
 
@@ -705,6 +736,14 @@ int cp_run_start(struct cp_run *run, const struct cp_opts *opts,
 				strerror(-w->fd));
 			return -1;
 		}
+		if (opts->via == CP_VIA_URING) {
+			ret = cp_uring_open(&w->uring, opts->batch);
+			if (ret) {
+				fprintf(stderr, "cacheproxy-stress: io_uring: %s\n",
+					strerror(-ret));
+				return -1;
+			}
+		}
 	}
 
 	/* SIGINT/SIGTERM go to the main thread only */
@@ -757,6 +796,7 @@ void cp_run_free(struct cp_run *run)
 		for (i = 0; i < run->opts->threads; i++) {
 			if (run->workers[i].fd >= 0)
 				close(run->workers[i].fd);
+			cp_uring_close(run->workers[i].uring);
 			cp_mc_close(run->workers[i].mc);
 		}
 	}

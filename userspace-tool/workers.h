@@ -27,6 +27,7 @@
 struct cp_run;
 struct cp_group;
 struct cp_mc;
+struct cp_uring;
 
 /**
  * struct cp_worker - one thread
@@ -48,6 +49,7 @@ struct cp_worker {
 	pthread_t thread;
 	int fd;				/* own open of the device or proc file */
 	struct cp_mc *mc;		/* or own connection (--via memcached) */
+	struct cp_uring *uring;		/* own ring (--via uring) */
 	bool proc_stream;
 	struct cp_rng rng;
 	_Atomic uint64_t ops;
