@@ -15,6 +15,7 @@
 #include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/random.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -295,6 +296,34 @@ static int key_check(struct cacheproxy_cache *cache, const char *key,
 	return 0;
 }
 
+/*
+ * A synchronous lookup's wait for @f (cacheproxy_flight_wait()). Where
+ * misses do not share loads, a restarted lookup could not join this
+ * flight: it would start another load, and a caller with a frequent
+ * SA_RESTART signal would start loads until max_inflight is spent. So
+ * there: restart only after a freeze (no handler ran), and a handled
+ * signal ends the call with EINTR; and a wake-up by io_uring's task-work
+ * notification (TIF_NOTIFY_SIGNAL, no signal: the caller has io_uring
+ * commands completing) does not end the wait at all, which goes on
+ * killably, looking for a real signal every 10 ms.
+ */
+static int lookup_wait(struct cacheproxy_cache *cache,
+		       struct cacheproxy_flight *f, struct cacheproxy_value *v)
+{
+	long left;
+	int ret;
+
+	ret = cacheproxy_flight_wait(f, v);
+	if (ret != -ERESTARTSYS || cache->ops->dedup)
+		return ret;
+	while (!task_sigpending(current) && !fatal_signal_pending(current)) {
+		left = wait_for_completion_killable_timeout(&f->done, HZ / 100);
+		if (left > 0)
+			return cacheproxy_flight_result(f, v);
+	}
+	return -ERESTARTNOHAND;
+}
+
 /**
  * cacheproxy_lookup_value - look a key up, loading it on a miss
  * @cache:	the cache
@@ -332,17 +361,8 @@ int cacheproxy_lookup_value(struct cacheproxy_cache *cache, const char *key,
 	start = ktime_get_ns();
 	ret = cache->ops->lookup(cache, &k, v, &f);
 	if (ret == CACHEPROXY_LOOKUP_WAIT) {
-		ret = cacheproxy_flight_wait(f, v);
+		ret = lookup_wait(cache, f, v);
 		cacheproxy_flight_put(f);
-		/*
-		 * Where misses do not share loads, a restarted lookup could
-		 * not join this flight: it would start another load, and a
-		 * caller with a frequent SA_RESTART signal would start loads
-		 * until max_inflight is spent. Restart only after a freeze
-		 * (no handler ran); a handled signal ends the call with EINTR.
-		 */
-		if (ret == -ERESTARTSYS && !cache->ops->dedup)
-			ret = -ERESTARTNOHAND;
 	}
 	cacheproxy_counters_lat(&cache->counters, ktime_get_ns() - start);
 	return ret;
@@ -362,12 +382,14 @@ EXPORT_SYMBOL_IF_KUNIT(cacheproxy_lookup_value);
  * it. A miss that started or joined a load holds one of the cache's
  * max_async slots and a reference to the load's flight in @w; the caller
  * then either hands @w to cacheproxy_lookup_watch() or gives up with
- * cacheproxy_lookup_end(). Only @w's flight and start are filled: the
+ * cacheproxy_lookup_end(). A miss that would wait while max_async waiters
+ * wait already fails with -EAGAIN (counted as the miss it was; the load it
+ * started or joined goes on and is cached), so no caller can make the
+ * kernel hold more of them. Only @w's flight and start are filled: the
  * caller may move @w, and initializes its node (INIT_LIST_HEAD) where it
- * stays before it can be watched or cancelled. A lookup that finds max_async waiters already
- * waiting fails with -EAGAIN before it looks (counted as refused), so no
- * caller can make the kernel hold more of them. May sleep to allocate (and
- * with kthread, for the owner's reply, which never waits for a load).
+ * stays before it can be watched or cancelled. May sleep to allocate (and
+ * with kthread, for the owner's reply, which never waits for a load: see
+ * cacheproxy_lookup_may_sleep()).
  *
  * Return: as cacheproxy_lookup_value(), -ERESTARTSYS only while waiting for
  * kthread's owner; or -EINPROGRESS when @w waits.
@@ -383,20 +405,33 @@ int cacheproxy_lookup_start(struct cacheproxy_cache *cache, const char *key,
 	ret = key_check(cache, key, key_len, &k);
 	if (ret)
 		return ret;
-	if (!atomic_add_unless(&cache->waiters, 1, cache->cfg.max_async)) {
-		cacheproxy_count_lookup(cache, CACHEPROXY_REFUSED);
-		return -EAGAIN;
-	}
 	w->done = NULL;
 	w->start = ktime_get_ns();
 	ret = cache->ops->lookup(cache, &k, v, &w->flight);
-	if (ret == CACHEPROXY_LOOKUP_WAIT)
-		return -EINPROGRESS;
-	atomic_dec(&cache->waiters);
-	cacheproxy_counters_lat(&cache->counters, ktime_get_ns() - w->start);
-	return ret;
+	if (ret != CACHEPROXY_LOOKUP_WAIT) {
+		cacheproxy_counters_lat(&cache->counters,
+					ktime_get_ns() - w->start);
+		return ret;
+	}
+	if (!atomic_add_unless(&cache->waiters, 1, cache->cfg.max_async)) {
+		/* The load goes on (and is cached) for everyone else. */
+		cacheproxy_flight_put(w->flight);
+		w->flight = NULL;
+		return -EAGAIN;
+	}
+	return -EINPROGRESS;
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_lookup_start);
+
+/*
+ * True when a lookup may sleep for another thread, not only to allocate:
+ * kthread's callers wait for the owner's reply (never for a load). An
+ * asynchronous caller that must not sleep sends those from a worker.
+ */
+bool cacheproxy_lookup_may_sleep(const struct cacheproxy_cache *cache)
+{
+	return cache->ops->owner;
+}
 
 /**
  * cacheproxy_lookup_watch - have @done called when the load of @w ends

@@ -116,6 +116,7 @@ struct cacheproxy_waiter {
 int cacheproxy_lookup_start(struct cacheproxy_cache *cache, const char *key,
 			    size_t key_len, struct cacheproxy_value *v,
 			    struct cacheproxy_waiter *w);
+bool cacheproxy_lookup_may_sleep(const struct cacheproxy_cache *cache);
 bool cacheproxy_lookup_watch(struct cacheproxy_waiter *w,
 			     void (*done)(struct cacheproxy_waiter *w));
 bool cacheproxy_lookup_cancel(struct cacheproxy_waiter *w);

@@ -2,12 +2,17 @@
 /*
  * Flights and flight sets (see flight.h). Flights come from a slab cache of
  * their own, "cacheproxy_flight", always in the caller's context (charged
- * to its memory cgroup), and each cache holds at most max_inflight of
- * them: a caller that would need one more fails with -EAGAIN at once, so
- * no caller, killed or not, can make the kernel hold more flights. What a
- * flight does not bound: a kthread request message lives until the owner
- * has handled it (the owner never waits for a load), and an abandoned
- * flight's load still runs to its end before its slot is free again.
+ * to its memory cgroup), and each cache has at most max_inflight of them
+ * unanswered: a caller that would need one more fails with -EAGAIN at
+ * once, so no caller, killed or not, can make the kernel hold more loads.
+ * A flight gives its slot back when it is answered, not when it is freed:
+ * an answered flight is held only by its waiters, each of which holds one
+ * (a sleeping caller, or an asynchronous waiter counted by max_async), so
+ * a ring that is slow to reap its answers cannot keep other callers'
+ * misses out. What a flight does not bound: a kthread request message
+ * lives until the owner has handled it (the owner never waits for a load),
+ * and an abandoned flight's load still runs to its end before its slot is
+ * free again.
  */
 #include <linux/atomic.h>
 #include <linux/err.h>
@@ -77,6 +82,7 @@ struct cacheproxy_flight *cacheproxy_flight_alloc(struct cacheproxy_cache *cache
 	f->cache = cache;
 	f->home = NULL;
 	f->stale = false;
+	f->holds_slot = true;
 	spin_lock_init(&f->watch_lock);
 	INIT_LIST_HEAD(&f->watchers);
 	f->answered = false;
@@ -96,16 +102,28 @@ int cacheproxy_flight_alloc_failed(struct cacheproxy_cache *cache, int err)
 	return err;
 }
 
-/* Drops a reference; the last one frees the flight and its slot. */
+/*
+ * Gives the max_inflight slot of @f back, once: when it is answered, or
+ * when it is freed unanswered (a spare flight never registered). Called by
+ * the one context that answers @f, or by its last put, which the refcount
+ * orders after the answer.
+ */
+static void flight_release_slot(struct cacheproxy_flight *f)
+{
+	if (f->holds_slot) {
+		f->holds_slot = false;
+		atomic_dec(&f->cache->flights);
+	}
+}
+
+/* Drops a reference; the last one frees the flight (and its slot). */
 void cacheproxy_flight_put(struct cacheproxy_flight *f)
 {
-	struct cacheproxy_cache *cache = f->cache;
-
 	if (!refcount_dec_and_test(&f->ref))
 		return;
+	flight_release_slot(f);
 	cacheproxy_entry_put(f->load.entry);
 	kmem_cache_free(flight_slab, f);
-	atomic_dec(&cache->flights);
 }
 
 /*
@@ -207,6 +225,7 @@ static void flight_call_watchers(struct cacheproxy_flight *f)
 {
 	struct cacheproxy_waiter *w;
 
+	flight_release_slot(f);
 	spin_lock(&f->watch_lock);
 	f->answered = true;
 	while ((w = list_first_entry_or_null(&f->watchers,

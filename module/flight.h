@@ -8,7 +8,8 @@
  *
  * Life of a flight:
  * 1. cacheproxy_flight_alloc() in the caller's context: one reference (the
- *    caller's), counted against the cache's max_inflight (-EAGAIN beyond),
+ *    caller's), counted against the cache's max_inflight until it is
+ *    answered (-EAGAIN beyond),
  *    charged to the caller's memory cgroup (kthread's callers allocate it
  *    when the owner asks them to);
  * 2. the strategy registers it in a flight set, under its lock, and starts
@@ -22,8 +23,9 @@
  * 4. the load's done callback caches the result unless the flight went
  *    stale, and unregisters it, each under the lock (or in the thread) of
  *    the table and set it touches; then
- *    cacheproxy_flight_finish() answers every waiter and drops the load's
- *    reference. The last put frees the flight and gives its slot back.
+ *    cacheproxy_flight_finish() answers every waiter, gives the flight's
+ *    max_inflight slot back and drops the load's reference. The last put
+ *    frees the flight.
  *
  * Invalidate and flush make a registered flight stale and unregister it,
  * under the lock it is registered under: the flight still answers its
@@ -60,6 +62,8 @@ struct task_struct;
  * @done:	completed (complete_all) when the result is set
  * @cache:	the cache; its flight count holds this flight's slot
  * @home:	shard only: the shard the flight is registered in
+ * @holds_slot: holds one of the cache's max_inflight slots: from its
+ *		allocation until it is answered (or freed unanswered)
  * @stale:	the result must not be cached; set under the set's lock (or
  *		by its owner thread) together with the unregistration, read by
  *		the done callback (cacheproxy_flight_land() says under what)
@@ -79,6 +83,7 @@ struct cacheproxy_flight {
 	struct completion done;
 	struct cacheproxy_cache *cache;
 	void *home;
+	bool holds_slot;
 	bool stale;
 	struct kthread_work post;
 	spinlock_t watch_lock; /* protects watchers and answered */

@@ -494,6 +494,7 @@ static void kt_uninit(struct cacheproxy_cache *cache)
 const struct cacheproxy_strategy_ops cacheproxy_kthread_ops = {
 	.name = "kthread",
 	.dedup = true,
+	.owner = true,
 	.init = kt_init,
 	.quiesce = kt_quiesce,
 	.uninit = kt_uninit,

@@ -61,6 +61,9 @@ struct cacheproxy_key_ref {
  *		coalesced) instead of starting another. User space reads it as
  *		the "dedup" line of /proc/cacheproxy/stats; the tests derive
  *		their loads per burst from it
+ * @owner:	lookups are messages to an owner thread, and wait for its
+ *		reply (which never waits for a load): an asynchronous caller
+ *		that must not sleep sends them from a worker
  * @init:	builds cache->priv; the loader and counters already exist
  * @quiesce:	optional; teardown stage 2 (see cacheproxy_cache_destroy()):
  *		the loader is stopping and no lookup runs any more; afterwards
@@ -91,6 +94,7 @@ struct cacheproxy_key_ref {
 struct cacheproxy_strategy_ops {
 	const char *name;
 	bool dedup;
+	bool owner;
 	int (*init)(struct cacheproxy_cache *cache);
 	void (*quiesce)(struct cacheproxy_cache *cache);
 	void (*uninit)(struct cacheproxy_cache *cache);
@@ -143,7 +147,8 @@ struct cacheproxy_cache {
 	struct cacheproxy_clock clock;
 	/* Written by every miss: off the line every hit reads. */
 	atomic_t flights ____cacheline_aligned_in_smp;
-	atomic_t waiters;
+	/* Written by every asynchronous miss: off the flights' line too. */
+	atomic_t waiters ____cacheline_aligned_in_smp;
 	atomic_t test_pause;
 	bool test_sticky_refs;
 };

@@ -112,8 +112,8 @@ static void uring_get_complete(struct io_uring_cmd *cmd,
 		ret = uring_answer(ret, &v, req->uget, req->value,
 				   req->value_size);
 	}
-	io_uring_cmd_done(cmd, ret, 0, issue_flags);
 	kfree(req);
+	io_uring_cmd_done(cmd, ret, 0, issue_flags);
 }
 
 /* The flight answered @w (any context, no lock held): to the task. */
@@ -133,12 +133,7 @@ static int uring_get_wait(struct io_uring_cmd *cmd, unsigned int issue_flags,
 			  struct cacheproxy_waiter *w,
 			  const struct cacheproxy_get *arg, u64 uget)
 {
-	char buf[CACHEPROXY_VALUE_INLINE];
-	struct cacheproxy_value v = {
-		.buf = buf, .size = sizeof(buf), .by_ref = true,
-	};
 	struct uring_get *req;
-	int ret;
 
 	req = kmalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
 	if (!req) {
@@ -159,13 +154,14 @@ static int uring_get_wait(struct io_uring_cmd *cmd, unsigned int issue_flags,
 	 * nothing to take off, and io_uring tries again.
 	 */
 	io_uring_cmd_mark_cancelable(cmd, issue_flags);
-	if (cacheproxy_lookup_watch(&req->w, uring_get_done))
-		return -EIOCBQUEUED;
-	/* Answered already: complete here (it is marked cancelable). */
-	ret = cacheproxy_lookup_end(&req->w, &v);
-	ret = uring_answer(ret, &v, uget, arg->value, arg->value_size);
-	io_uring_cmd_done(cmd, ret, 0, issue_flags);
-	kfree(req);
+	if (!cacheproxy_lookup_watch(&req->w, uring_get_done)) {
+		/*
+		 * Answered already. Completed through task work all the same:
+		 * it runs under the ring's lock, as a cancellation does, while
+		 * this issue may not hold it (io-wq).
+		 */
+		uring_get_done(&req->w);
+	}
 	return -EIOCBQUEUED;
 }
 
@@ -188,7 +184,7 @@ static int uring_get(struct cacheproxy_cache *cache, struct io_uring_cmd *cmd,
 	uget = READ_ONCE(ucmd->get);
 	size = READ_ONCE(ucmd->get_size);
 	flags = READ_ONCE(ucmd->flags);
-	if (flags || size < sizeof(arg))
+	if (flags || size < CACHEPROXY_GET_SIZE_VER0)
 		return -EINVAL;
 	if (size > CACHEPROXY_URING_GET_SIZE_MAX)
 		return -E2BIG;
@@ -215,8 +211,8 @@ static int uring_cancel(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	if (!cacheproxy_lookup_cancel(&req->w))
 		return 0;	/* answered: its task work completes it */
 	cacheproxy_lookup_end(&req->w, NULL);
-	io_uring_cmd_done(cmd, -ECANCELED, 0, issue_flags);
 	kfree(req);
+	io_uring_cmd_done(cmd, -ECANCELED, 0, issue_flags);
 	return 0;
 }
 
@@ -239,11 +235,20 @@ int cacheproxy_uring_cmd(struct cacheproxy_cache *cache,
 		return uring_cancel(cmd, issue_flags);
 	if (cmd->cmd_op != CACHEPROXY_URING_GET)
 		return -ENOTTY;
+	/*
+	 * kthread's lookups wait for the owner's reply: not in a
+	 * non-blocking issue (an SQPOLL thread serves other rings too).
+	 * Returned before anything is done, EAGAIN makes io_uring issue the
+	 * command again from a worker, which may sleep.
+	 */
+	if ((issue_flags & IO_URING_F_NONBLOCK) &&
+	    cacheproxy_lookup_may_sleep(cache))
+		return -EAGAIN;
 	ret = uring_get(cache, cmd, issue_flags);
 	if (ret == -EAGAIN) {
 		/*
-		 * Returned, EAGAIN would make io_uring issue the command again
-		 * from a worker, and again: it is the answer, so post it.
+		 * An answer (max_inflight, max_async): returned, io_uring
+		 * would take it for the above and issue again. Post it.
 		 */
 		io_uring_cmd_done(cmd, ret, 0, issue_flags);
 		return -EIOCBQUEUED;

@@ -3,7 +3,7 @@
  * The io_uring command API of the kernels cacheproxy is built for: Debian
  * 12's stock 6.1, and 6.12 (stock and built for the guests).
  *
- *			6.1			6.7 and later (6.12)
+ *			6.1			6.7 to 6.12
  * header		<linux/io_uring.h>	<linux/io_uring/cmd.h>
  * command bytes	cmd->cmd		cmd->sqe->cmd (16 bytes in an
  *						ordinary SQE, either way)
@@ -13,10 +13,13 @@
  *
  * io_uring_cmd_done() and the task-work callback take the issue flags in
  * both (6.1 has that backport). The kernels between, whose API changed
- * step by step, get no io_uring commands (Kbuild sets CACHEPROXY_URING_API
- * to 0 there) rather than a guess. Without cancellation, a ring that goes
- * away with lookups pending waits for their loads, which end within
- * slow_load_ms (or upcall_timeout_ms).
+ * step by step, and the later ones that changed it again (the task-work
+ * callback's type, io_uring_cmd_done()'s arguments), get no io_uring
+ * commands rather than a guess: Kbuild sets CACHEPROXY_URING_API from the
+ * declarations in the kernel's headers (uring-api.sh), not its version.
+ * Without cancellation (6.1), a ring that goes away with lookups pending
+ * waits for their loads, which end within slow_load_ms (or
+ * upcall_timeout_ms).
  */
 #ifndef _CACHEPROXY_URING_COMPAT_H
 #define _CACHEPROXY_URING_COMPAT_H

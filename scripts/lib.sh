@@ -233,7 +233,7 @@ cp_copy_sources()
 {
 	rsync -rl --checksum --delete --filter='+ */' --filter='+ Kbuild' \
 		--filter='+ Makefile' --filter='+ dkms.conf' \
-		--filter='+ *.[ch]' --filter='- *' "$CP_ROOT/Kbuild" \
+		--filter='+ *.[ch]' --filter='+ *.sh' --filter='- *' "$CP_ROOT/Kbuild" \
 		"$CP_ROOT/Makefile" "$CP_ROOT/dkms.conf" "$CP_ROOT/module" \
 		"$CP_ROOT/kunit" "$CP_ROOT/include" "$1/"
 }

@@ -336,7 +336,8 @@ struct cacheproxy_load_answer {
  * @get:	in: user pointer to a struct cacheproxy_get: key, value buffer
  *		and sizes as for CACHEPROXY_IOC_GET
  * @get_size:	in: sizeof(struct cacheproxy_get) as the caller knows it,
- *		from 40 (EINVAL below) to CACHEPROXY_URING_GET_SIZE_MAX
+ *		from CACHEPROXY_GET_SIZE_VER0 (40; EINVAL below) to
+ *		CACHEPROXY_URING_GET_SIZE_MAX
  *		(E2BIG above); bytes beyond the kernel's struct must be zero
  *		(E2BIG)
  * @flags:	in: must be 0
@@ -349,12 +350,18 @@ struct cacheproxy_load_answer {
  * and the submitting thread does not wait for it. The CQE's res is the
  * value's length (the value is in the buffer) or a negative errno: those
  * of CACHEPROXY_IOC_GET (with ENOSPC, the length needed is written to the
- * struct's value_len, which is written in no other case), EAGAIN also when
- * max_async lookups wait already, ENOTTY for another cmd_op, ECANCELED when
- * the ring or its task goes away before the load ends. The struct and the
- * value buffer must stay valid until the CQE: the value is copied out when
- * the answer comes, in the submitting task (EFAULT in the CQE if the buffer
- * is gone then).
+ * struct's value_len, which is written in no other case), EAGAIN also for
+ * a miss when max_async lookups wait already (its load goes on and is
+ * cached), ENOTTY for another cmd_op, ECANCELED when the submitting task
+ * exits before the load ends (and, on kernels that cancel commands, 6.7
+ * and later, when the ring is closed). The struct and the value buffer
+ * must stay valid until the CQE: the value is copied out when the answer
+ * comes, in the submitting task (EFAULT in the CQE if the buffer is gone
+ * then). A waiting lookup holds one of the max_async slots until its CQE
+ * is posted: a ring that does not reap holds its slots. With the kthread
+ * strategy, whose lookups wait for the owner thread's reply, commands are
+ * issued from io_uring's workers. On 6.1 (no cancellation) a ring closed,
+ * or an exec, with lookups pending waits for their loads.
  */
 struct cacheproxy_uring_get {
 	__u64 get;
@@ -362,6 +369,8 @@ struct cacheproxy_uring_get {
 	__u32 flags;
 };
 
+/* The first struct cacheproxy_get's size: the least get_size accepted. */
+#define CACHEPROXY_GET_SIZE_VER0	40
 /* The largest get_size CACHEPROXY_URING_GET accepts (E2BIG above). */
 #define CACHEPROXY_URING_GET_SIZE_MAX	256
 
