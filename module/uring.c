@@ -253,7 +253,7 @@ int cacheproxy_uring_cmd(struct cacheproxy_cache *cache,
 		io_uring_cmd_done(cmd, ret, 0, issue_flags);
 		return -EIOCBQUEUED;
 	}
-	return ret;
+	return cp_uring_answer_now(cmd, ret, issue_flags);
 }
 
 #endif /* CACHEPROXY_URING */

@@ -10,6 +10,8 @@
  * cancellation		none			io_uring_cmd_mark_cancelable(),
  *						->uring_cmd(IO_URING_F_CANCEL)
  * task work		a wake-up per command	io_uring_cmd_do_in_task_lazy()
+ * result returned	posted only when issued	posted
+ *  by ->uring_cmd	inline, or < 0
  *
  * io_uring_cmd_done() and the task-work callback take the issue flags in
  * both (6.1 has that backport). The kernels between, whose API changed
@@ -44,6 +46,13 @@ static inline void cp_uring_complete_in_task(struct io_uring_cmd *cmd,
 	io_uring_cmd_do_in_task_lazy(cmd, cb);
 }
 
+/* The CQE of a command answered while it is issued: returned. */
+static inline int cp_uring_answer_now(struct io_uring_cmd *cmd, int res,
+				      unsigned int issue_flags)
+{
+	return res;
+}
+
 #else
 
 #include <linux/io_uring.h>
@@ -66,6 +75,21 @@ static inline void cp_uring_complete_in_task(struct io_uring_cmd *cmd,
 							unsigned int))
 {
 	io_uring_cmd_complete_in_task(cmd, cb);
+}
+
+/*
+ * The CQE of a command answered while it is issued. 6.1 posts a returned
+ * error either way, but a returned result >= 0 only when the command was
+ * issued inline: issued from an io-wq worker (IOSQE_ASYNC, or after
+ * EAGAIN) the request was never completed and the ring hung. Post those.
+ */
+static inline int cp_uring_answer_now(struct io_uring_cmd *cmd, int res,
+				      unsigned int issue_flags)
+{
+	if (res < 0)
+		return res;
+	io_uring_cmd_done(cmd, res, 0, issue_flags);
+	return -EIOCBQUEUED;
 }
 
 #endif
