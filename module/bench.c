@@ -40,7 +40,9 @@
  * (the threads finish the lookup in hand) and the write fails with -EINTR.
  * Reading the file returns the last result as "name value" lines.
  *
- * Threads start together on a countdown barrier (the last to arrive takes
+ * Thread i runs on the i-th online CPU (round robin, kthread_bind()), so
+ * that where the scheduler puts them does not decide a figure. Threads
+ * start together on a countdown barrier (the last to arrive takes
  * the start time and wakes the others) and report through a completion
  * (the last to finish takes the end time); the writer then reaps them
  * with kthread_stop(). Every value is checked against the loader's
@@ -51,6 +53,7 @@
 
 #include <linux/atomic.h>
 #include <linux/completion.h>
+#include <linux/cpumask.h>
 #include <linux/ctype.h>
 #include <linux/debugfs.h>
 #include <linux/err.h>
@@ -735,7 +738,7 @@ static void bench_collect(struct bench_run *b, struct bench_result *r)
 static int bench_run(const struct bench_params *p, struct bench_result *r)
 {
 	struct bench_run *b;
-	unsigned int i, created = 0;
+	unsigned int i, cpu, created = 0;
 	bool killed = false;
 	int ret;
 
@@ -747,6 +750,7 @@ static int bench_run(const struct bench_params *p, struct bench_result *r)
 	if (ret)
 		goto out;
 
+	cpu = cpumask_first(cpu_online_mask);
 	for (i = 0; i < p->threads; i++) {
 		struct task_struct *t;
 
@@ -756,6 +760,15 @@ static int bench_run(const struct bench_params *p, struct bench_result *r)
 			ret = PTR_ERR(t);
 			break;
 		}
+		/*
+		 * One thread per online CPU in turn, so that a figure measures
+		 * the cache, not where the scheduler put the threads (two on
+		 * one CPU of two halved the 2-CPU throughput in some runs).
+		 */
+		kthread_bind(t, cpu);
+		cpu = cpumask_next(cpu, cpu_online_mask);
+		if (cpu >= nr_cpu_ids)
+			cpu = cpumask_first(cpu_online_mask);
 		get_task_struct(t);
 		b->workers[i].task = t;
 		created++;

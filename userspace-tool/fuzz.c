@@ -43,6 +43,13 @@
  *                     plain and at random offsets)
  *   read-nonreadable  EBADF (control, opened write-only), EINVAL (the
  *                     device: it has no read)
+ *   uring-GET         CACHEPROXY_URING_GET through io_uring, one command
+ *                     at a time (some issued from io_uring's workers,
+ *                     IOSQE_ASYNC), random cmd_op, command bytes and
+ *                     struct: the CQE's res a value length (the value
+ *                     checked), or ENOTTY (another cmd_op), EFAULT,
+ *                     EINVAL, E2BIG, ENAMETOOLONG, ENOSPC, ENOENT, EIO,
+ *                     EINTR, EAGAIN, ENOMEM
  *
  * --channel: the loader daemons' channel, with the module loaded with
  * loader=user (and a short upcall_timeout_ms, e.g. 500, so that requests
@@ -120,6 +127,7 @@
 #include <unistd.h>
 
 #include <linux/cacheproxy.h>
+#include <liburing.h>
 
 #include "verify.h"
 
@@ -138,7 +146,7 @@
 enum call {
 	C_IOC_RANDOM, C_IOC_BADSIZE, C_GET, C_BATCH, C_INVALIDATE, C_FLUSH,
 	C_STATS, C_ATTACH, C_IOC_PROC, C_W_LOOKUP, C_W_CONTROL, C_W_RO,
-	C_READ, C_READ_NONE,
+	C_READ, C_READ_NONE, C_URING,
 	/* --channel: the loader daemons' channel (loader=user) */
 	C_CH_ATTACH, C_CH_READ, C_CH_WRITE, C_CH_JUNK, C_CH_POLL, C_CH_FD,
 	C_CH_GET, NR_CALLS
@@ -173,6 +181,9 @@ static const struct {
 	[C_W_RO]	= { "write-readonly", E(EBADF), 2 },
 	[C_READ]	= { "read-proc", OK | E(EFAULT) | E(EINVAL) | E(EINTR), 8 },
 	[C_READ_NONE]	= { "read-nonreadable", E(EBADF) | E(EINVAL), 2 },
+	[C_URING]	= { "uring-GET", OK | E(ENOTTY) | E(EFAULT) | E(EINVAL) |
+			    E(E2BIG) | E(ENAMETOOLONG) | E(ENOSPC) | E(ENOENT) |
+			    E(EIO) | E(EINTR) | E(EAGAIN) | E(ENOMEM), 10 },
 	[C_CH_ATTACH]	= { "ch-attach", OK | E(EFAULT) | E(EINVAL) | E(E2BIG) |
 			    E(ENOMEM) | E(EMFILE) | E(ENFILE), 4, 0, true },
 	[C_CH_READ]	= { "ch-read", OK | E(EINVAL) | E(EFAULT) | E(EAGAIN) |
@@ -233,6 +244,7 @@ struct fuzz {
 	bool channel;		/* --channel */
 	int forbid;		/* an errno treated as undocumented (control) */
 	int dev, lookup, control, ro[2], rd[3];
+	struct io_uring ring;	/* for C_URING */
 	const char *device;
 	unsigned long long count[NR_CALLS][BAD_RESULT + 1];
 	unsigned long long failures;
@@ -536,6 +548,70 @@ static void fuzz_get(struct fuzz *f)
 			    g->value_len, g->value_size);
 	else if (err == ENOSPC && g->value_len <= g->value_size)
 		symptom(f, C_GET, "ENOSPC with value_len %llu <= value_size %llu",
+			g->value_len, g->value_size);
+}
+
+/*
+ * One CACHEPROXY_URING_GET with random command bytes and struct (as
+ * fuzz_get()), its CQE judged as a GET's answer: res a length or -errno.
+ */
+static void fuzz_uring(struct fuzz *f)
+{
+	struct cacheproxy_uring_get cmd = { 0 };
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&f->ring);
+	struct io_uring_cqe *cqe;
+	struct cacheproxy_get *g = NULL;
+	__u32 op = CACHEPROXY_URING_GET;
+	int ret, res;
+
+	if (!sqe) {
+		symptom(f, C_URING, "no SQE free%.0llu%.0llu", 0, 0);
+		return;
+	}
+	cmd.get = rand_ptr(f, A_ARG, sizeof(*g));
+	cmd.get_size = below(f, 4) ? sizeof(*g) : rand_u32(f);
+	cmd.flags = below(f, 16) ? 0 : rand_u32(f);
+	if (!below(f, 16))
+		op = below(f, 2) ? rand_u32(f) : CACHEPROXY_URING_GET + 1;
+	if (in_area(cmd.get, sizeof(*g), A_ARG)) {
+		g = (struct cacheproxy_get *)(uintptr_t)cmd.get;
+		g->key_len = rand_key_len(f);
+		g->key = rand_key(f, g->key_len);
+		g->value_size = rand_u32(f);
+		g->value = rand_ptr(f, A_VALS,
+				    g->value_size < PAGE ? g->value_size : PAGE);
+		g->value_len = UINT32_MAX;
+		g->flags = below(f, 8) ? 0 : rnd(f);
+		g->reserved = rand_reserved(f);
+	}
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, f->dev, NULL, 0, 0);
+	sqe->cmd_op = op;
+	memcpy(sqe->cmd, &cmd, sizeof(cmd));
+	if (!below(f, 4))
+		sqe->flags |= IOSQE_ASYNC;
+	ret = io_uring_submit(&f->ring);
+	if (ret != 1) {
+		symptom(f, C_URING, "io_uring_submit: %lld%.0llu", ret, 0);
+		return;
+	}
+	do
+		ret = io_uring_wait_cqe(&f->ring, &cqe);
+	while (ret == -EINTR);
+	if (ret) {
+		symptom(f, C_URING, "io_uring_wait_cqe: %lld%.0llu", ret, 0);
+		return;
+	}
+	res = cqe->res;
+	io_uring_cqe_seen(&f->ring, cqe);
+	record(f, C_URING, res < 0 ? -1 : 0, res < 0 ? -res : 0,
+	       g ? NULL : "wild struct pointer");
+	if (!g || op != CACHEPROXY_URING_GET)
+		return;
+	if (res >= 0)
+		check_value(f, C_URING, g->key, g->key_len, g->value, res,
+			    g->value_size);
+	else if (res == -ENOSPC && g->value_len <= g->value_size)
+		symptom(f, C_URING, "ENOSPC with value_len %llu <= value_size %llu",
 			g->value_len, g->value_size);
 }
 
@@ -874,6 +950,9 @@ static void fuzz_one(struct fuzz *f)
 	case C_READ:
 		fuzz_read(f);
 		break;
+	case C_URING:
+		fuzz_uring(f);
+		break;
 	case C_READ_NONE:
 		ret = read(below(f, 2) ? f->control : f->dev,
 			   (void *)(uintptr_t)rand_ptr(f, A_READ, 64),
@@ -1002,6 +1081,11 @@ static int open_all(struct fuzz *f, const char *device)
 	if (f->dev < 0) {
 		fprintf(stderr, "cacheproxy-fuzz: %s: %s (is the module loaded?)\n",
 			device, strerror(errno));
+		return -1;
+	}
+	i = io_uring_queue_init(4, &f->ring, 0);
+	if (i) {
+		fprintf(stderr, "cacheproxy-fuzz: io_uring: %s\n", strerror(-i));
 		return -1;
 	}
 	f->lookup = open(PROC_DIR "lookup", O_RDWR | O_CLOEXEC);
