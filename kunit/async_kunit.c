@@ -5,7 +5,8 @@
  * a hit answers at once and a miss calls back once; a waiter cancelled
  * before the answer is never called back and the load goes on for the
  * others; one cancelled after is not cancelled; shutdown answers the
- * waiters; max_async bounds them.
+ * waiters; max_async bounds them; an answered flight gives its
+ * max_inflight slot back while a waiter still holds it.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
@@ -228,11 +229,46 @@ static void async_bound(struct kunit *test)
 		cacheproxy_lookup_end(&a[i].w, NULL);
 }
 
+/*
+ * An answered flight gives its max_inflight slot back at once, though a
+ * waiter still holds it (a ring slow to reap): with max_inflight=1, a miss
+ * of another key loads while the answered waiter is not ended.
+ */
+static void async_answered_frees_slot(struct kunit *test)
+{
+	char val[CACHEPROXY_KUNIT_SYNTH_VAL_SIZE];
+	struct cacheproxy_config cfg;
+	struct cacheproxy_cache *cache;
+	struct async_w *a;
+	size_t len = 0;
+	u64 seq;
+
+	a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	cacheproxy_kunit_config(test, &cfg);
+	cfg.max_inflight = 1;
+	cache = cacheproxy_kunit_cache(test, &cfg);
+	cacheproxy_test_gate_loads(cache, true);
+
+	KUNIT_ASSERT_EQ(test, async_start(cache, "held", a, val, sizeof(val)),
+			-EINPROGRESS);
+	KUNIT_ASSERT_TRUE(test, cacheproxy_lookup_watch(&a->w, async_done));
+	/* The slot is taken while the load runs. */
+	KUNIT_EXPECT_EQ(test, cacheproxy_kunit_get(test, cache, "other", &seq),
+			-EAGAIN);
+	cacheproxy_test_gate_loads(cache, false);
+	KUNIT_ASSERT_TRUE(test, async_called(a));
+	/* Answered, not ended: the flight lives on, its slot is free. */
+	KUNIT_EXPECT_EQ(test, cacheproxy_kunit_get(test, cache, "other", &seq), 0);
+	KUNIT_EXPECT_EQ(test, async_end(a, val, sizeof(val), &len), 0);
+}
+
 static struct kunit_case cacheproxy_async_cases[] = {
 	KUNIT_CASE_PARAM(async_hit_and_miss, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(async_cancel_before_answer, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(async_shutdown_answers, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(async_bound, cacheproxy_kunit_strategies),
+	KUNIT_CASE_PARAM(async_answered_frees_slot, cacheproxy_kunit_strategies),
 	{}
 };
 

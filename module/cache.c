@@ -297,15 +297,20 @@ static int key_check(struct cacheproxy_cache *cache, const char *key,
 }
 
 /*
- * A synchronous lookup's wait for @f (cacheproxy_flight_wait()). Where
- * misses do not share loads, a restarted lookup could not join this
+ * A synchronous lookup's wait for @f (cacheproxy_flight_wait()).
+ *
+ * A wake-up by io_uring's task-work notification (TIF_NOTIFY_SIGNAL and no
+ * signal: the caller has io_uring commands completing) does not end the
+ * wait: a restart would count the lookup again (and where misses do not
+ * share loads, load the key again). The wait goes on killably, looking for
+ * a real signal every 10 ms; the caller's task work runs when the call
+ * returns.
+ *
+ * Where misses do not share loads, a restarted lookup could not join this
  * flight: it would start another load, and a caller with a frequent
  * SA_RESTART signal would start loads until max_inflight is spent. So
  * there: restart only after a freeze (no handler ran), and a handled
- * signal ends the call with EINTR; and a wake-up by io_uring's task-work
- * notification (TIF_NOTIFY_SIGNAL, no signal: the caller has io_uring
- * commands completing) does not end the wait at all, which goes on
- * killably, looking for a real signal every 10 ms.
+ * signal ends the call with EINTR.
  */
 static int lookup_wait(struct cacheproxy_cache *cache,
 		       struct cacheproxy_flight *f, struct cacheproxy_value *v)
@@ -314,14 +319,15 @@ static int lookup_wait(struct cacheproxy_cache *cache,
 	int ret;
 
 	ret = cacheproxy_flight_wait(f, v);
-	if (ret != -ERESTARTSYS || cache->ops->dedup)
-		return ret;
-	while (!task_sigpending(current) && !fatal_signal_pending(current)) {
+	while (ret == -ERESTARTSYS && !task_sigpending(current) &&
+	       !fatal_signal_pending(current)) {
 		left = wait_for_completion_killable_timeout(&f->done, HZ / 100);
 		if (left > 0)
-			return cacheproxy_flight_result(f, v);
+			ret = cacheproxy_flight_result(f, v);
 	}
-	return -ERESTARTNOHAND;
+	if (ret == -ERESTARTSYS && !cache->ops->dedup)
+		ret = -ERESTARTNOHAND;
+	return ret;
 }
 
 /**
@@ -417,6 +423,8 @@ int cacheproxy_lookup_start(struct cacheproxy_cache *cache, const char *key,
 		/* The load goes on (and is cached) for everyone else. */
 		cacheproxy_flight_put(w->flight);
 		w->flight = NULL;
+		cacheproxy_counters_lat(&cache->counters,
+					ktime_get_ns() - w->start);
 		return -EAGAIN;
 	}
 	return -EINPROGRESS;
@@ -471,10 +479,10 @@ EXPORT_SYMBOL_IF_KUNIT(cacheproxy_lookup_cancel);
  * @v:		where the value goes, as for cacheproxy_lookup_value(); NULL
  *		to give the result up
  *
- * Drops the flight and the max_async slot (and counts the lookup's latency
- * when @v is set: from its start to now). The load goes on when it is not
- * over. Return: as cacheproxy_lookup_value() for the flight's result, or
- * -ECANCELED when @v is NULL.
+ * Drops the flight and the max_async slot, and counts the lookup's latency
+ * (from its start to now: every lookup counted has one). The load goes on
+ * when it is not over. Return: as cacheproxy_lookup_value() for the
+ * flight's result, or -ECANCELED when @v is NULL.
  */
 int cacheproxy_lookup_end(struct cacheproxy_waiter *w,
 			  struct cacheproxy_value *v)
@@ -485,9 +493,8 @@ int cacheproxy_lookup_end(struct cacheproxy_waiter *w,
 	if (v) {
 		v->entry = NULL;
 		ret = cacheproxy_flight_result(w->flight, v);
-		cacheproxy_counters_lat(&cache->counters,
-					ktime_get_ns() - w->start);
 	}
+	cacheproxy_counters_lat(&cache->counters, ktime_get_ns() - w->start);
 	cacheproxy_flight_put(w->flight);
 	w->flight = NULL;
 	atomic_dec(&cache->waiters);

@@ -225,7 +225,6 @@ static void flight_call_watchers(struct cacheproxy_flight *f)
 {
 	struct cacheproxy_waiter *w;
 
-	flight_release_slot(f);
 	spin_lock(&f->watch_lock);
 	f->answered = true;
 	while ((w = list_first_entry_or_null(&f->watchers,
@@ -248,6 +247,7 @@ void cacheproxy_flight_answer(struct cacheproxy_flight *f,
 {
 	f->load.entry = e;
 	f->load.err = e->err;
+	flight_release_slot(f);
 	complete_all(&f->done);
 	flight_call_watchers(f);
 }
@@ -271,6 +271,8 @@ void cacheproxy_flight_land(struct cacheproxy_flight *f,
 /* Answers every waiter of @f and drops the load's reference. */
 void cacheproxy_flight_finish(struct cacheproxy_flight *f)
 {
+	/* Before the wake-ups: a woken caller's next miss finds the slot. */
+	flight_release_slot(f);
 	complete_all(&f->done);
 	flight_call_watchers(f);
 	cacheproxy_flight_put(f);

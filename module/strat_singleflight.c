@@ -151,16 +151,22 @@ static int sf_lookup(struct cacheproxy_cache *cache,
 	f = mine;
 	e = CACHEPROXY_PLANT_NO_SECOND_LOOK ? NULL : sf_table_get(sc, k);
 	if (e) {
-		/* A load finished meanwhile: share its result, load nothing. */
+		/*
+		 * A load finished meanwhile: share its result with the
+		 * followers that joined, load nothing, and answer the leader
+		 * at once, a hit.
+		 */
 		cacheproxy_count_lookup(cache, CACHEPROXY_HIT);
 		spin_lock(&sc->group_lock);
 		cacheproxy_flight_unregister(&sc->group, f);
 		spin_unlock(&sc->group_lock);
 		cacheproxy_flight_answer(f, e);
-	} else {
-		cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
-		cacheproxy_flight_start(f, sf_load_done);
+		ret = cacheproxy_flight_result(f, v);
+		cacheproxy_flight_put(f);
+		return ret;
 	}
+	cacheproxy_count_lookup(cache, CACHEPROXY_MISS);
+	cacheproxy_flight_start(f, sf_load_done);
 
 wait:
 	*wait = f;

@@ -23,13 +23,16 @@
  * the cache outlives every request.
  *
  * Cancellation (6.7 and later, uring_compat.h): a pending command is marked
- * cancelable before it watches its flight. When its ring or task goes
- * away, io_uring calls ->uring_cmd with IO_URING_F_CANCEL under the ring's
- * lock; taking the request off its flight decides the race with the
- * answer (cacheproxy_lookup_cancel()): the winner completes the command,
- * the loser does nothing. The load goes on for its other waiters. A task
- * that is exiting, or io_uring's fallback worker, gets -ECANCELED without
- * a copy to user space.
+ * cancelable before it watches its flight. When its ring is closed (also
+ * by its task's exit, which closes the task's files; an exit alone does
+ * not cancel commands io_uring does not track), io_uring's exit worker
+ * calls ->uring_cmd with IO_URING_F_CANCEL under the ring's lock; taking
+ * the request off its flight decides the race with the answer
+ * (cacheproxy_lookup_cancel()): the winner completes the command, the
+ * loser does nothing (its task work completes it, and until it runs the
+ * exit worker retries). The load goes on for its other waiters. Task work
+ * run by an exiting task, or by io_uring's fallback worker, completes with
+ * -ECANCELED without a copy to user space.
  */
 #include <linux/cacheproxy.h>
 #include <linux/errno.h>
@@ -233,7 +236,13 @@ int cacheproxy_uring_cmd(struct cacheproxy_cache *cache,
 
 	if (CP_URING_CANCELABLE && (issue_flags & IO_URING_F_CANCEL))
 		return uring_cancel(cmd, issue_flags);
-	if (cmd->cmd_op != CACHEPROXY_URING_GET)
+	/*
+	 * As the ioctls: the size encoded in the number is the caller's idea
+	 * of the struct, so that the struct can grow (get_size says it).
+	 */
+	if (_IOC_TYPE(cmd->cmd_op) != _IOC_TYPE(CACHEPROXY_URING_GET) ||
+	    _IOC_NR(cmd->cmd_op) != _IOC_NR(CACHEPROXY_URING_GET) ||
+	    _IOC_DIR(cmd->cmd_op) != _IOC_DIR(CACHEPROXY_URING_GET))
 		return -ENOTTY;
 	/*
 	 * kthread's lookups wait for the owner's reply: not in a

@@ -352,7 +352,8 @@ struct cacheproxy_load_answer {
  * of CACHEPROXY_IOC_GET (with ENOSPC, the length needed is written to the
  * struct's value_len, which is written in no other case), EAGAIN also for
  * a miss when max_async lookups wait already (its load goes on and is
- * cached), ENOTTY for another cmd_op, ECANCELED when the submitting task
+ * cached), ENOTTY for another command (cmd_op is dispatched on its type,
+ * number and direction, as the ioctls are), ECANCELED when the submitting task
  * exits before the load ends (and, on kernels that cancel commands, 6.7
  * and later, when the ring is closed). The struct and the value buffer
  * must stay valid until the CQE: the value is copied out when the answer
