@@ -45,22 +45,31 @@ struct u_get {
 	char val[CACHEPROXY_VALUE_MAX + 1];
 };
 
+/* Queues command @op with the bytes @cmd (user_data @tag) on @ring. */
+static struct io_uring_sqe *u_sqe(struct io_uring *ring, int dev, __u32 op,
+				  const struct cacheproxy_uring_get *cmd,
+				  __u64 tag)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	assert(sqe);
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, dev, NULL, 0, 0);
+	sqe->cmd_op = op;
+	memcpy(sqe->cmd, cmd, sizeof(*cmd));
+	sqe->user_data = tag;
+	return sqe;
+}
+
 /* Queues a CACHEPROXY_URING_GET of @g (user_data @tag) on @ring. */
 static struct io_uring_sqe *u_prep(struct io_uring *ring, int dev,
 				   struct u_get *g, __u32 get_size, __u64 tag)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 	struct cacheproxy_uring_get cmd = {
 		.get = (uintptr_t)&g->get,
 		.get_size = get_size,
 	};
 
-	assert(sqe);
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, dev, NULL, 0, 0);
-	sqe->cmd_op = CACHEPROXY_URING_GET;
-	memcpy(sqe->cmd, &cmd, sizeof(cmd));
-	sqe->user_data = tag;
-	return sqe;
+	return u_sqe(ring, dev, CACHEPROXY_URING_GET, &cmd, tag);
 }
 
 static void u_fill(struct u_get *g, const char *key)
@@ -104,13 +113,9 @@ static int u_get_one(struct io_uring *ring, int dev, struct u_get *g,
 static int u_cmd(struct io_uring *ring, int dev, __u32 op,
 		 const struct cacheproxy_uring_get *cmd)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 	__u64 tag;
 
-	assert(sqe);
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, dev, NULL, 0, 0);
-	sqe->cmd_op = op;
-	memcpy(sqe->cmd, cmd, sizeof(*cmd));
+	u_sqe(ring, dev, op, cmd, 0);
 	if (io_uring_submit(ring) != 1)
 		return INT_MIN;
 	return u_wait(ring, &tag);
