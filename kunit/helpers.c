@@ -61,6 +61,7 @@ void cacheproxy_kunit_config(struct kunit *test,
 		.shards = 4,
 		.max_inflight = 1024,
 		.max_async = 4096,
+		.lat_sample = 1,
 		.loader = CACHEPROXY_LOADER_SYNTHETIC,
 		.upcall_timeout_ms = 5000,
 	};

@@ -36,6 +36,7 @@
 #define CACHEPROXY_SHARDS_MAX		1024U
 #define CACHEPROXY_MAX_INFLIGHT_MAX	65536U
 #define CACHEPROXY_MAX_ASYNC_MAX	65536U
+#define CACHEPROXY_LAT_SAMPLE_MAX	1024U
 #define CACHEPROXY_UPCALL_TIMEOUT_MS_MAX	600000U
 
 /* The least budget holds the largest entry (one per shard: see shard). */
@@ -143,6 +144,12 @@ static int config_check(const struct cacheproxy_config *cfg)
 	if (!cfg->max_inflight || cfg->max_inflight > CACHEPROXY_MAX_INFLIGHT_MAX) {
 		pr_err("max_inflight=%u out of range (1..%u)\n",
 		       cfg->max_inflight, CACHEPROXY_MAX_INFLIGHT_MAX);
+		return -EINVAL;
+	}
+	if (!is_power_of_2(cfg->lat_sample) ||
+	    cfg->lat_sample > CACHEPROXY_LAT_SAMPLE_MAX) {
+		pr_err("lat_sample=%u invalid (a power of two up to %u)\n",
+		       cfg->lat_sample, CACHEPROXY_LAT_SAMPLE_MAX);
 		return -EINVAL;
 	}
 	if (!cfg->max_async || cfg->max_async > CACHEPROXY_MAX_ASYNC_MAX) {
@@ -261,39 +268,44 @@ void cacheproxy_cache_destroy(struct cacheproxy_cache *cache)
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_cache_destroy);
 
-/*
- * Counts one lookup and its outcome. Strategies call it once per lookup,
- * before they sleep: a caller waiting for a load is already a miss.
- */
-void cacheproxy_count_lookup(struct cacheproxy_cache *cache,
-			     enum cacheproxy_outcome how)
-{
-	struct cacheproxy_counters *c = &cache->counters;
-
-	cacheproxy_counters_inc(c, how == CACHEPROXY_HIT ? CACHEPROXY_CTR_HITS :
-							   CACHEPROXY_CTR_MISSES);
-	if (how == CACHEPROXY_COALESCED)
-		cacheproxy_counters_inc(c, CACHEPROXY_CTR_COALESCED);
-	else if (how == CACHEPROXY_NOMEM)
-		cacheproxy_counters_inc(c, CACHEPROXY_CTR_NOMEM);
-	else if (how == CACHEPROXY_REFUSED)
-		cacheproxy_counters_inc(c, CACHEPROXY_CTR_REFUSED);
-	cacheproxy_counters_inc(c, CACHEPROXY_CTR_LOOKUPS);
-}
-
 static int key_check(struct cacheproxy_cache *cache, const char *key,
 		     size_t key_len, struct cacheproxy_key_ref *k)
 {
+	size_t i;
+
 	if (!key_len)
 		return -EINVAL;
 	if (key_len > CACHEPROXY_KEY_MAX)
 		return -ENAMETOOLONG;
-	if (memchr(key, '\0', key_len) || memchr(key, '\n', key_len))
-		return -EINVAL;
+	/* One pass for both bytes a key may not hold. */
+	for (i = 0; i < key_len; i++) {
+		if (key[i] == '\0' || key[i] == '\n')
+			return -EINVAL;
+	}
 	k->key = key;
 	k->len = key_len;
 	k->hash = jhash(key, key_len, cache->seed);
 	return 0;
+}
+
+/*
+ * The latency histogram times about one lookup in lat_sample per CPU (the
+ * counters count every one): the others skip two clock reads and the
+ * bucket's update. 0 for a lookup not timed (the clock never reads 0).
+ */
+static u64 lookup_sample_start(struct cacheproxy_cache *cache)
+{
+	if (!cacheproxy_counters_sampled(&cache->counters,
+					 cache->cfg.lat_sample))
+		return 0;
+	return ktime_get_ns();
+}
+
+static void lookup_sample_end(struct cacheproxy_cache *cache, u64 start)
+{
+	if (start)
+		cacheproxy_counters_lat(&cache->counters,
+					ktime_get_ns() - start);
 }
 
 /*
@@ -364,13 +376,13 @@ int cacheproxy_lookup_value(struct cacheproxy_cache *cache, const char *key,
 	if (ret)
 		return ret;
 
-	start = ktime_get_ns();
+	start = lookup_sample_start(cache);
 	ret = cache->ops->lookup(cache, &k, v, &f);
 	if (ret == CACHEPROXY_LOOKUP_WAIT) {
 		ret = lookup_wait(cache, f, v);
 		cacheproxy_flight_put(f);
 	}
-	cacheproxy_counters_lat(&cache->counters, ktime_get_ns() - start);
+	lookup_sample_end(cache, start);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_lookup_value);
@@ -412,19 +424,17 @@ int cacheproxy_lookup_start(struct cacheproxy_cache *cache, const char *key,
 	if (ret)
 		return ret;
 	w->done = NULL;
-	w->start = ktime_get_ns();
+	w->start = lookup_sample_start(cache);
 	ret = cache->ops->lookup(cache, &k, v, &w->flight);
 	if (ret != CACHEPROXY_LOOKUP_WAIT) {
-		cacheproxy_counters_lat(&cache->counters,
-					ktime_get_ns() - w->start);
+		lookup_sample_end(cache, w->start);
 		return ret;
 	}
 	if (!atomic_add_unless(&cache->waiters, 1, cache->cfg.max_async)) {
 		/* The load goes on (and is cached) for everyone else. */
 		cacheproxy_flight_put(w->flight);
 		w->flight = NULL;
-		cacheproxy_counters_lat(&cache->counters,
-					ktime_get_ns() - w->start);
+		lookup_sample_end(cache, w->start);
 		return -EAGAIN;
 	}
 	return -EINPROGRESS;
@@ -494,7 +504,7 @@ int cacheproxy_lookup_end(struct cacheproxy_waiter *w,
 		v->entry = NULL;
 		ret = cacheproxy_flight_result(w->flight, v);
 	}
-	cacheproxy_counters_lat(&cache->counters, ktime_get_ns() - w->start);
+	lookup_sample_end(cache, w->start);
 	cacheproxy_flight_put(w->flight);
 	w->flight = NULL;
 	atomic_dec(&cache->waiters);
@@ -553,6 +563,7 @@ void cacheproxy_stats_read(struct cacheproxy_cache *cache,
 	out->size = sizeof(*out);
 	out->version = CACHEPROXY_STATS_VERSION;
 	cacheproxy_counters_read(&cache->counters, out);
+	out->lat_sample = cache->cfg.lat_sample;
 	strscpy(out->strategy, cache->ops->name, sizeof(out->strategy));
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_stats_read);
@@ -561,6 +572,12 @@ EXPORT_SYMBOL_IF_KUNIT(cacheproxy_stats_read);
 bool cacheproxy_cache_dedup(const struct cacheproxy_cache *cache)
 {
 	return cache->ops->dedup;
+}
+
+/* One lookup in this many per CPU is timed for the latency histogram. */
+unsigned int cacheproxy_cache_lat_sample(const struct cacheproxy_cache *cache)
+{
+	return cache->cfg.lat_sample;
 }
 
 /* Zeroes the event counters and the histogram (not the gauges). */

@@ -68,6 +68,8 @@ enum cacheproxy_loader_kind {
  *			alive at once; a miss beyond fails with -EAGAIN
  * @max_async:		most asynchronous lookups (struct cacheproxy_waiter)
  *			waiting at once; a lookup beyond fails with -EAGAIN
+ * @lat_sample:		the latency histogram times one lookup in this many
+ *			per CPU (a power of two, 1..1024; 1 times every one)
  * @loader:		synthetic, or user (daemons answer the loads)
  * @upcall_timeout_ms:	loader=user: how long daemons have to answer a load
  */
@@ -83,6 +85,7 @@ struct cacheproxy_config {
 	unsigned int shards;
 	unsigned int max_inflight;
 	unsigned int max_async;
+	unsigned int lat_sample;
 	enum cacheproxy_loader_kind loader;
 	unsigned int upcall_timeout_ms;
 };
@@ -101,7 +104,8 @@ int cacheproxy_lookup_value(struct cacheproxy_cache *cache, const char *key,
  * @done:	see cacheproxy_lookup_watch()
  * @flight:	the flight it waits for (a reference), until
  *		cacheproxy_lookup_end()
- * @start:	when the lookup started, for the latency histogram
+ * @start:	when the lookup started, for the latency histogram; 0 when
+ *		it is not one of those timed (lat_sample)
  *
  * Owned by the caller (embedded in its request); see
  * cacheproxy_lookup_start() for its life.
@@ -133,6 +137,7 @@ void cacheproxy_stats_read(struct cacheproxy_cache *cache,
 			   struct cacheproxy_stats *out);
 void cacheproxy_stats_reset(struct cacheproxy_cache *cache);
 bool cacheproxy_cache_dedup(const struct cacheproxy_cache *cache);
+unsigned int cacheproxy_cache_lat_sample(const struct cacheproxy_cache *cache);
 struct cacheproxy_upcall *cacheproxy_cache_upcall(struct cacheproxy_cache *cache);
 unsigned long cacheproxy_entries_chunks(struct cacheproxy_cache *cache);
 void cacheproxy_show_entries(struct cacheproxy_cache *cache, struct seq_file *m,

@@ -9,6 +9,7 @@
 #include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/percpu.h>
+#include <linux/random.h>
 #include <linux/string.h>
 #include <kunit/visibility.h>
 
@@ -33,6 +34,19 @@ void cacheproxy_counters_uninit(struct cacheproxy_counters *c)
 	c->pcpu = NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_counters_uninit);
+
+/*
+ * The slow path of cacheproxy_counters_sampled(): this CPU's gap ran out,
+ * so this lookup is timed; draw the next gap, 1..2 * @every - 1 (mean
+ * @every).
+ */
+bool cacheproxy_counters_sample_next(struct cacheproxy_counters *c,
+				     unsigned int every)
+{
+	this_cpu_write(c->pcpu->sample_gap,
+		       1 + get_random_u32() % (2 * every - 1));
+	return true;
+}
 
 /* Counts one lookup that took @ns nanoseconds. */
 void cacheproxy_counters_lat(struct cacheproxy_counters *c, u64 ns)
@@ -59,9 +73,9 @@ void cacheproxy_counters_read(struct cacheproxy_counters *c,
 		for (i = 0; i < CACHEPROXY_LAT_BUCKETS; i++)
 			out->lat_ns_log2[i] += READ_ONCE(p->lat[i]);
 	}
-	out->lookups = sum[CACHEPROXY_CTR_LOOKUPS];
 	out->hits = sum[CACHEPROXY_CTR_HITS];
 	out->misses = sum[CACHEPROXY_CTR_MISSES];
+	out->lookups = out->hits + out->misses;
 	out->loads_started = sum[CACHEPROXY_CTR_LOADS_STARTED];
 	out->loads_ok = sum[CACHEPROXY_CTR_LOADS_OK];
 	out->loads_failed = sum[CACHEPROXY_CTR_LOADS_FAILED];

@@ -7,14 +7,17 @@
 #ifndef _CACHEPROXY_COUNTERS_H
 #define _CACHEPROXY_COUNTERS_H
 
+#include <linux/cache.h>
 #include <linux/percpu.h>
 #include <linux/types.h>
 
 #include <linux/cacheproxy.h>
 
 enum cacheproxy_counter {
-	/* Events, zeroed by cacheproxy_counters_reset(). */
-	CACHEPROXY_CTR_LOOKUPS,
+	/*
+	 * Events, zeroed by cacheproxy_counters_reset(). Lookups are not
+	 * counted apart: every lookup is a hit or a miss.
+	 */
 	CACHEPROXY_CTR_HITS,
 	CACHEPROXY_CTR_MISSES,
 	CACHEPROXY_CTR_LOADS_STARTED,
@@ -41,11 +44,16 @@ enum cacheproxy_counter {
 	CACHEPROXY_NR_COUNTERS,
 };
 
-/* One CPU's slots. */
+/*
+ * One CPU's slots: @sample_gap (lookups to start here before the next one
+ * timed: cacheproxy_counters_sampled()) and the counters, a hit's two
+ * slots in its first cache line, then the histogram.
+ */
 struct cacheproxy_counters_cpu {
+	int sample_gap;
 	u64 ctr[CACHEPROXY_NR_COUNTERS];
 	u64 lat[CACHEPROXY_LAT_BUCKETS];
-};
+} ____cacheline_aligned;
 
 /**
  * struct cacheproxy_counters - the counters of one cache
@@ -61,6 +69,28 @@ void cacheproxy_counters_lat(struct cacheproxy_counters *c, u64 ns);
 void cacheproxy_counters_read(struct cacheproxy_counters *c,
 			      struct cacheproxy_stats *out);
 void cacheproxy_counters_reset(struct cacheproxy_counters *c);
+
+bool cacheproxy_counters_sample_next(struct cacheproxy_counters *c,
+				     unsigned int every);
+
+/*
+ * Whether the lookup about to start on this CPU is timed for the latency
+ * histogram: about one in @every (a power of two), chosen where the lookup
+ * starts (its outcome may be counted on another CPU: kthread's owner
+ * counts it). Each CPU counts down a gap drawn at random with mean @every,
+ * so that no periodic pattern of lookups (a batch's positions) is always
+ * timed or never. A caller moved to another CPU between the two per-CPU
+ * operations may shorten a gap: statistics only.
+ */
+static inline bool cacheproxy_counters_sampled(struct cacheproxy_counters *c,
+					       unsigned int every)
+{
+	if (every == 1)
+		return true;
+	if (this_cpu_dec_return(c->pcpu->sample_gap) > 0)
+		return false;
+	return cacheproxy_counters_sample_next(c, every);
+}
 
 static inline void cacheproxy_counters_inc(struct cacheproxy_counters *c,
 					   enum cacheproxy_counter i)

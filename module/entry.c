@@ -148,33 +148,6 @@ void cacheproxy_entry_free_rcu(struct rcu_head *rcu)
 	kmem_cache_free(entry_slab[entry_class(e->key_len + e->val_len)], e);
 }
 
-/*
- * Hands the value of @e to @v (see struct cacheproxy_value): copies it to
- * v->buf when it fits, otherwise takes a reference in v->entry if v->by_ref
- * allows. Returns 0, the entry's cached error, -ENOSPC when the value does
- * not fit and may not be referenced (v->len is still set), or -ESTALE when
- * @e is being freed: only possible on an entry found by an RCU walk (the
- * caller holds no reference and the table dropped its own), which the
- * caller then treats as not found. Safe under rcu_read_lock().
- */
-int cacheproxy_entry_copy(struct cacheproxy_entry *e,
-			  struct cacheproxy_value *v)
-{
-	if (e->err)
-		return e->err;
-	v->len = e->val_len;
-	if (v->size >= e->val_len + CACHEPROXY_PLANT_ENOSPC_OFF_BY_ONE) {
-		memcpy(v->buf, cacheproxy_entry_value(e), e->val_len);
-		return 0;
-	}
-	if (!v->by_ref)
-		return -ENOSPC;
-	if (!refcount_inc_not_zero(&e->ref))
-		return -ESTALE;
-	v->entry = e;
-	return 0;
-}
-
 /* Drops the reference a lookup may have left in @v. */
 void cacheproxy_value_release(struct cacheproxy_value *v)
 {

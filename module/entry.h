@@ -15,6 +15,8 @@
 #include <linux/string.h>
 #include <linux/types.h>
 
+#include "plant.h"
+
 /**
  * struct cacheproxy_entry - one key and its value (or its cached error)
  * @node:	link in a table bucket; changed under the table's lock with the
@@ -87,8 +89,6 @@ struct cacheproxy_entry *cacheproxy_entry_alloc(const char *key, size_t key_len,
 						u32 hash, const char *val,
 						size_t val_len, int err);
 size_t cacheproxy_entry_bytes(const struct cacheproxy_entry *e);
-int cacheproxy_entry_copy(struct cacheproxy_entry *e,
-			  struct cacheproxy_value *v);
 void cacheproxy_entry_free_rcu(struct rcu_head *rcu);
 void cacheproxy_value_release(struct cacheproxy_value *v);
 
@@ -144,6 +144,34 @@ static inline bool cacheproxy_entry_expired(const struct cacheproxy_entry *e,
 					    u64 now)
 {
 	return now >= READ_ONCE(e->expires);
+}
+
+/*
+ * Hands the value of @e to @v (see struct cacheproxy_value): copies it to
+ * v->buf when it fits, otherwise takes a reference in v->entry if v->by_ref
+ * allows. Returns 0, the entry's cached error, -ENOSPC when the value does
+ * not fit and may not be referenced (v->len is still set), or -ESTALE when
+ * @e is being freed: only possible on an entry found by an RCU walk (the
+ * caller holds no reference and the table dropped its own), which the
+ * caller then treats as not found. Safe under rcu_read_lock(). Inline:
+ * it is most of a hit.
+ */
+static inline int cacheproxy_entry_copy(struct cacheproxy_entry *e,
+					struct cacheproxy_value *v)
+{
+	if (e->err)
+		return e->err;
+	v->len = e->val_len;
+	if (v->size >= e->val_len + CACHEPROXY_PLANT_ENOSPC_OFF_BY_ONE) {
+		memcpy(v->buf, cacheproxy_entry_value(e), e->val_len);
+		return 0;
+	}
+	if (!v->by_ref)
+		return -ENOSPC;
+	if (!refcount_inc_not_zero(&e->ref))
+		return -ESTALE;
+	v->entry = e;
+	return 0;
 }
 
 #endif /* _CACHEPROXY_ENTRY_H */

@@ -83,6 +83,10 @@ static unsigned int max_async = 4096;
 module_param(max_async, uint, 0444);
 MODULE_PARM_DESC(max_async, "Most asynchronous (io_uring) lookups waiting for a load at once, 1..65536; a lookup submitted beyond fails with EAGAIN (default: 4096)");
 
+static unsigned int lat_sample = 8;
+module_param(lat_sample, uint, 0444);
+MODULE_PARM_DESC(lat_sample, "The latency histogram times one lookup in this many per CPU, a power of two up to 1024, 1 for every lookup; the counters count every one (default: 8)");
+
 static unsigned int shards;
 module_param(shards, uint, 0444);
 MODULE_PARM_DESC(shards, "Shards of the shard strategy: a power of two up to 1024, or 0 for the smallest power of two >= 4 x possible CPUs (default: 0)");
@@ -138,6 +142,7 @@ void cacheproxy_params_config(struct cacheproxy_config *cfg)
 	cfg->shards = shards;
 	cfg->max_inflight = max_inflight;
 	cfg->max_async = max_async;
+	cfg->lat_sample = lat_sample;
 	cfg->loader = loader;
 	cfg->upcall_timeout_ms = upcall_timeout_ms;
 }

@@ -21,10 +21,11 @@
  *			hold up reads, seeks or other lookups on it.
  * stats (0444)		"NAME VALUE" lines: "strategy NAME", "dedup 1" where
  *			the strategy shares one load among concurrent misses
- *			of a key ("dedup 0" where each miss loads), then one
- *			line per counter named as the field of struct
- *			cacheproxy_stats, then one line per histogram bucket,
- *			"lat_ns_log2_I N".
+ *			of a key ("dedup 0" where each miss loads),
+ *			"lat_sample N" (the histogram times one lookup in N
+ *			per CPU), then one line per counter named as the
+ *			field of struct cacheproxy_stats, then one line per
+ *			histogram bucket, "lat_ns_log2_I N".
  * entries (0400)	one line per cached entry: "KEY STATE AGE_MS VALUE_LEN",
  *			STATE one of value, enoent, expired; control bytes,
  *			space, DEL and backslash in KEY as \ooo (octal). A
@@ -217,6 +218,8 @@ static int stats_show(struct seq_file *m, void *v)
 	cacheproxy_stats_read(procfs_cache, &st);
 	seq_printf(m, "strategy %s\n", st.strategy);
 	seq_printf(m, "dedup %d\n", cacheproxy_cache_dedup(procfs_cache));
+	seq_printf(m, "lat_sample %u\n",
+		   cacheproxy_cache_lat_sample(procfs_cache));
 	seq_printf(m, "lookups %llu\n", st.lookups);
 	seq_printf(m, "hits %llu\n", st.hits);
 	seq_printf(m, "misses %llu\n", st.misses);

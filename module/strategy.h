@@ -165,7 +165,27 @@ static inline bool cacheproxy_cache_stopping(const struct cacheproxy_cache *cach
 	return READ_ONCE(cache->loader.stopping);
 }
 
-void cacheproxy_count_lookup(struct cacheproxy_cache *cache,
-			     enum cacheproxy_outcome how);
+/*
+ * Counts one lookup and its outcome. Strategies call it once per lookup,
+ * before they sleep: a caller waiting for a load is already a miss. Inline:
+ * with a constant @how (a hit) it is one per-CPU increment.
+ */
+static inline void cacheproxy_count_lookup(struct cacheproxy_cache *cache,
+					   enum cacheproxy_outcome how)
+{
+	struct cacheproxy_counters *c = &cache->counters;
+
+	if (how == CACHEPROXY_HIT) {
+		cacheproxy_counters_inc(c, CACHEPROXY_CTR_HITS);
+		return;
+	}
+	cacheproxy_counters_inc(c, CACHEPROXY_CTR_MISSES);
+	if (how == CACHEPROXY_COALESCED)
+		cacheproxy_counters_inc(c, CACHEPROXY_CTR_COALESCED);
+	else if (how == CACHEPROXY_NOMEM)
+		cacheproxy_counters_inc(c, CACHEPROXY_CTR_NOMEM);
+	else if (how == CACHEPROXY_REFUSED)
+		cacheproxy_counters_inc(c, CACHEPROXY_CTR_REFUSED);
+}
 
 #endif /* _CACHEPROXY_STRATEGY_H */

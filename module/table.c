@@ -40,12 +40,6 @@ static void table_assert_owned(const struct cacheproxy_table *t)
 		lockdep_assert(!t->owner || current == t->owner);
 }
 
-static struct hlist_head *table_bucket(const struct cacheproxy_table *t,
-				       u32 hash)
-{
-	return &t->buckets[hash_32(hash, t->bits)];
-}
-
 /*
  * A table of @capacity entries holding at most @capacity_bytes, with the
  * lifetimes of @cache's configuration. @lock is the spinlock the owner
@@ -120,7 +114,7 @@ struct cacheproxy_entry *cacheproxy_table_find(struct cacheproxy_table *t,
 	struct cacheproxy_entry *e;
 
 	table_assert_owned(t);
-	hlist_for_each_entry(e, table_bucket(t, hash), node) {
+	hlist_for_each_entry(e, cacheproxy_table_bucket(t, hash), node) {
 		if (!cacheproxy_entry_matches(e, key, key_len, hash))
 			continue;
 		if (cacheproxy_entry_expired(e, cacheproxy_now(t->cache))) {
@@ -129,25 +123,6 @@ struct cacheproxy_entry *cacheproxy_table_find(struct cacheproxy_table *t,
 		}
 		WRITE_ONCE(e->referenced, true);
 		return e;
-	}
-	return NULL;
-}
-
-/*
- * Lock-free variant: must be called under rcu_read_lock(); the entry
- * returned is valid until rcu_read_unlock(). It may be expired (the caller
- * checks) and it may already have been removed from the table.
- */
-struct cacheproxy_entry *cacheproxy_table_find_rcu(struct cacheproxy_table *t,
-						   const char *key,
-						   size_t key_len, u32 hash)
-{
-	struct cacheproxy_entry *e;
-
-	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "needs rcu_read_lock()");
-	hlist_for_each_entry_rcu(e, table_bucket(t, hash), node) {
-		if (cacheproxy_entry_matches(e, key, key_len, hash))
-			return e;
 	}
 	return NULL;
 }
@@ -201,7 +176,7 @@ void cacheproxy_table_insert(struct cacheproxy_table *t,
 	table_assert_owned(t);
 	if (e->err && !ttl)
 		return;
-	hlist_for_each_entry(old, table_bucket(t, e->hash), node) {
+	hlist_for_each_entry(old, cacheproxy_table_bucket(t, e->hash), node) {
 		if (cacheproxy_entry_matches(old, cacheproxy_entry_key(e),
 					     e->key_len, e->hash)) {
 			table_remove(t, old, CACHEPROXY_NR_COUNTERS);
@@ -217,7 +192,7 @@ void cacheproxy_table_insert(struct cacheproxy_table *t,
 	e->expires = ttl ? now + ttl : U64_MAX;
 	list_add_tail(&e->clock, &t->clock);
 	hlist_add_head_rcu(&cacheproxy_entry_get(e)->node,
-			   table_bucket(t, e->hash));
+			   cacheproxy_table_bucket(t, e->hash));
 	t->count++;
 	t->bytes += bytes;
 	cacheproxy_counters_inc(&t->cache->counters, CACHEPROXY_CTR_ENTRIES);
@@ -231,7 +206,7 @@ void cacheproxy_table_invalidate(struct cacheproxy_table *t, const char *key,
 	struct cacheproxy_entry *e;
 
 	table_assert_owned(t);
-	hlist_for_each_entry(e, table_bucket(t, hash), node) {
+	hlist_for_each_entry(e, cacheproxy_table_bucket(t, hash), node) {
 		if (cacheproxy_entry_matches(e, key, key_len, hash)) {
 			table_remove(t, e, CACHEPROXY_CTR_INVALIDATIONS);
 			break;

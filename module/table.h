@@ -4,8 +4,9 @@
  * entries and in bytes, and lifetimes. The table has no lock of its own:
  * its owner serialises every writer, either with a spinlock it registers
  * at init (the table then lockdep-checks it) or by touching the table
- * from one thread only (the table then checks that thread). Bucket lists are written with the _rcu
- * helpers, so lookups may also run under rcu_read_lock() alone.
+ * from one thread only (the table then checks that thread). Bucket lists
+ * are written with the _rcu helpers, so lookups may also run under
+ * rcu_read_lock() alone.
  *
  * The table reads the cache's clock itself, inside the owner's critical
  * section, so that no caller compares a stale time with an entry inserted
@@ -14,12 +15,15 @@
 #ifndef _CACHEPROXY_TABLE_H
 #define _CACHEPROXY_TABLE_H
 
+#include <linux/hash.h>
 #include <linux/list.h>
+#include <linux/rculist.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
+#include "entry.h"
+
 struct cacheproxy_cache;
-struct cacheproxy_entry;
 struct seq_file;
 struct task_struct;
 
@@ -70,9 +74,6 @@ void cacheproxy_table_uninit(struct cacheproxy_table *t);
 struct cacheproxy_entry *cacheproxy_table_find(struct cacheproxy_table *t,
 					       const char *key, size_t key_len,
 					       u32 hash);
-struct cacheproxy_entry *cacheproxy_table_find_rcu(struct cacheproxy_table *t,
-						   const char *key,
-						   size_t key_len, u32 hash);
 void cacheproxy_table_insert(struct cacheproxy_table *t,
 			     struct cacheproxy_entry *e);
 void cacheproxy_table_invalidate(struct cacheproxy_table *t, const char *key,
@@ -81,5 +82,32 @@ void cacheproxy_table_flush(struct cacheproxy_table *t);
 unsigned long cacheproxy_table_chunks(const struct cacheproxy_table *t);
 void cacheproxy_table_show_chunk(struct cacheproxy_table *t, struct seq_file *m,
 				 unsigned long chunk);
+
+/* The bucket of @hash. */
+static inline struct hlist_head *
+cacheproxy_table_bucket(const struct cacheproxy_table *t, u32 hash)
+{
+	return &t->buckets[hash_32(hash, t->bits)];
+}
+
+/*
+ * Lock-free lookup: must be called under rcu_read_lock(); the entry
+ * returned is valid until rcu_read_unlock(). It may be expired (the caller
+ * checks) and it may already have been removed from the table. Inline: it
+ * is the shard strategy's hit.
+ */
+static inline struct cacheproxy_entry *
+cacheproxy_table_find_rcu(struct cacheproxy_table *t, const char *key,
+			  size_t key_len, u32 hash)
+{
+	struct cacheproxy_entry *e;
+
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "needs rcu_read_lock()");
+	hlist_for_each_entry_rcu(e, cacheproxy_table_bucket(t, hash), node) {
+		if (cacheproxy_entry_matches(e, key, key_len, hash))
+			return e;
+	}
+	return NULL;
+}
 
 #endif /* _CACHEPROXY_TABLE_H */

@@ -6,6 +6,7 @@
  * killed while a slow load is in flight. Every test runs once per
  * strategy, on a module freshly loaded with it.
  */
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -110,6 +111,48 @@ TEST_F(dev, get_round_trip)
 	EXPECT_EQ(a, b);
 	ASSERT_EQ(0, cp_get_seq(self->dev, "io-b", &other));
 	EXPECT_GT(other, a);
+}
+
+/*
+ * lat_sample=8: the histogram times about one lookup in 8 per CPU, at
+ * random gaps of 1..15, the counters count every one. On one CPU, 800
+ * lookups put about 100 in it (a standard deviation near 5): neither all
+ * nor none, and STATS says the rate.
+ */
+TEST_F(dev, latency_sampled)
+{
+	struct cacheproxy_stats s0, s1;
+	char val[CACHEPROXY_VALUE_MAX + 1];
+	unsigned long long n = 0, timed;
+	const char *step;
+	cpu_set_t one;
+	size_t len;
+	int i, ret, cpu;
+
+	close(self->dev);
+	self->dev = -1;
+	ret = cp_reload(variant->strategy, "lat_sample=8", &step);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", step, strerror(-ret));
+	ASSERT_EQ(0, cp_proc_stat("lat_sample", &n));
+	ASSERT_EQ(8ULL, n);
+	self->dev = open(CP_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+	cpu = sched_getcpu();
+	ASSERT_LE(0, cpu);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		SKIP(return, "cannot stay on CPU %d: %s", cpu, strerror(errno));
+	ASSERT_EQ(0, quiet_stats(self->dev, &s0));
+	EXPECT_EQ(8U, s0.lat_sample);
+	for (i = 0; i < 800; i++)
+		ASSERT_EQ(0, cp_get(self->dev, "sampled", 7, val, sizeof(val),
+				    &len));
+	ASSERT_EQ(0, quiet_stats(self->dev, &s1));
+	EXPECT_EQ(s0.lookups + 800, s1.lookups);
+	timed = lat_sum(&s1) - lat_sum(&s0);
+	EXPECT_LE(50ULL, timed);
+	EXPECT_GE(200ULL, timed);
 }
 
 TEST_F(dev, get_enospc)

@@ -127,6 +127,12 @@ static const struct {
 	{ "upcall_timeout_ms=0", "upcall_timeout_ms=0 out of range (1..600000)" },
 	{ "upcall_timeout_ms=600001",
 	  "upcall_timeout_ms=600001 out of range (1..600000)" },
+	{ "lat_sample=0",
+	  "lat_sample=0 invalid (a power of two up to 1024)" },
+	{ "lat_sample=3",
+	  "lat_sample=3 invalid (a power of two up to 1024)" },
+	{ "lat_sample=2048",
+	  "lat_sample=2048 invalid (a power of two up to 1024)" },
 	{ "strategy=bogus",
 	  "unknown strategy 'bogus' (spinlock, kthread, shard or singleflight)" },
 };
@@ -169,8 +175,8 @@ TEST(insmod_out_of_range)
 TEST(insmod_bounds_load)
 {
 	static const char * const good[] = {
-		"capacity=1 capacity_bytes=8192 load_delay_us=0 slow_load_ms=0 loader_max_active=1 shards=1 max_inflight=1",
-		"capacity=1048576 capacity_bytes=1099511627776 load_delay_us=10000000 slow_load_ms=600000 loader_max_active=512 shards=1024 max_inflight=65536",
+		"capacity=1 capacity_bytes=8192 load_delay_us=0 slow_load_ms=0 loader_max_active=1 shards=1 max_inflight=1 lat_sample=1",
+		"capacity=1048576 capacity_bytes=1099511627776 load_delay_us=10000000 slow_load_ms=600000 loader_max_active=512 shards=1024 max_inflight=65536 lat_sample=1024",
 	};
 	size_t i;
 	int ret;

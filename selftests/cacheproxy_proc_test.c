@@ -326,8 +326,9 @@ TEST_F(proc, stats_names)
 /*
  * The histogram's lines: exactly CACHEPROXY_LAT_BUCKETS of them,
  * "lat_ns_log2_I N" with I = 0, 1, ... in order and N a decimal; every
- * lookup done (values, hits, failed loads) is in one bucket, so once
- * nothing is in flight they add up to lookups.
+ * lookup done (values, hits, failed loads) is in one bucket (CP_PARAMS
+ * sets lat_sample=1: every lookup timed), so once nothing is in flight
+ * they add up to lookups.
  */
 TEST_F(proc, stats_latency_lines)
 {

@@ -40,10 +40,13 @@
 #define CP_PROC_ENTRIES		CP_PROC "entries"
 #define CP_PROC_CONTROL		CP_PROC "control"
 
-/* Small, fast settings; lifetimes long enough never to expire in a test. */
+/*
+ * Small, fast settings; lifetimes long enough never to expire in a test;
+ * every lookup timed for the latency histogram (the tests count them).
+ */
 #define CP_PARAMS \
 	"capacity=64 ttl_ms=600000 neg_ttl_ms=600000 load_delay_us=10 " \
-	"slow_load_ms=2000 loader_max_active=16 shards=4"
+	"slow_load_ms=2000 loader_max_active=16 shards=4 lat_sample=1"
 
 /*
  * How long a caller killed while it waits for a load may take to be reaped

@@ -32,10 +32,11 @@ static const char usage_text[] =
 "                    coalesced, evictions, expirations, invalidations,\n"
 "                    entries, inflight, nomem, refused, bytes, then one\n"
 "                    line \"lat_ns_log2_I C\"\n"
-"                    per non-empty latency bucket: C lookups took\n"
+"                    per non-empty latency bucket: C timed lookups took\n"
 "                    [2^I, 2^(I+1)) ns (bucket 0 also counts 0 ns, the\n"
-"                    last one everything longer); the names are those of\n"
-"                    /proc/cacheproxy/stats\n"
+"                    last one everything longer; about one lookup in\n"
+"                    lat_sample is timed, a line of its own); the names\n"
+"                    are those of /proc/cacheproxy/stats\n"
 "\n"
 "Options:\n"
 "  -d, --device PATH the misc device (default " CP_DEFAULT_DEVICE ")\n"
@@ -142,6 +143,8 @@ static int cmd_stats(int fd)
 		P(refused);
 	if (st.version >= 4)
 		P(bytes);
+	if (st.version >= 5)
+		P(lat_sample);
 #undef P
 	for (i = 0; i < CACHEPROXY_LAT_BUCKETS; i++) {
 		if (st.lat_ns_log2[i])

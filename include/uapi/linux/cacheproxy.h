@@ -148,7 +148,7 @@ struct cacheproxy_key {
 	__u32 reserved;
 };
 
-#define CACHEPROXY_STATS_VERSION	4
+#define CACHEPROXY_STATS_VERSION	5
 #define CACHEPROXY_LAT_BUCKETS		32
 #define CACHEPROXY_STRATEGY_LEN		16
 
@@ -160,7 +160,8 @@ struct cacheproxy_key {
  *		so old callers keep working (the size encoded in the command
  *		number is not looked at).
  * @version:	out: CACHEPROXY_STATS_VERSION (1: up to @strategy; 2 added
- *		@nomem; 3 added @refused; 4 added @bytes)
+ *		@nomem; 3 added @refused; 4 added @bytes; 5 added
+ *		@lat_sample)
  * @lookups:	lookups made (hits + misses)
  * @hits:	lookups answered from the cache, without waiting for a load
  * @misses:	lookups that waited for a load (their own or a shared one),
@@ -177,7 +178,10 @@ struct cacheproxy_key {
  * @inflight:	loads in flight now (a gauge: never negative)
  * @lat_ns_log2: lookup latency histogram: bucket i counts lookups that
  *		took [2^i, 2^(i+1)) ns (bucket 0 also counts 0 ns; the last
- *		bucket counts everything longer)
+ *		bucket counts everything longer). About one lookup in
+ *		@lat_sample per CPU is timed, at random: multiply by it for an
+ *		estimate of all; with lat_sample=1 every lookup is in it (a
+ *		kernel of version 4 or older timed every lookup)
  * @strategy:	NUL-terminated name of the strategy in use
  * @nomem:	misses that failed with ENOMEM before they started or joined
  *		a load (a load that fails for want of memory counts in
@@ -187,6 +191,9 @@ struct cacheproxy_key {
  * @bytes:	memory held by the entries cached now (a gauge), each
  *		counted at the size of the slab object that holds it: what
  *		the capacity_bytes parameter bounds
+ * @lat_sample:	the lat_sample module parameter: @lat_ns_log2 times about
+ *		one lookup in this many (1: every lookup)
+ * @reserved:	0
  */
 struct cacheproxy_stats {
 	__u32 size;
@@ -208,6 +215,8 @@ struct cacheproxy_stats {
 	__u64 nomem;
 	__u64 refused;
 	__u64 bytes;
+	__u32 lat_sample;
+	__u32 reserved;
 };
 
 /**
