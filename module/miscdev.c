@@ -171,11 +171,18 @@ static long ioc_get_batch(unsigned int cmd,
 			return it.status;
 		if (it.status == -ERESTARTSYS || it.status == -ERESTARTNOHAND)
 			return i ? -EINTR : it.status;
-		if (put_user(it.value_len, &uit->value_len) ||
-		    put_user(it.status, &uit->status))
+		/* Both out fields in one user access window. */
+		if (!user_write_access_begin(uit, sizeof(it)))
 			return -EFAULT;
+		unsafe_put_user(it.value_len, &uit->value_len, efault);
+		unsafe_put_user(it.status, &uit->status, efault);
+		user_write_access_end();
 	}
 	return 0;
+
+efault:
+	user_write_access_end();
+	return -EFAULT;
 }
 
 static long ioc_invalidate(unsigned int cmd, struct cacheproxy_key __user *uarg)
