@@ -87,6 +87,11 @@ static const char usage_text[] =
 "  -B, --batch N        keys per GET_BATCH (default 64; 1..256; batch only)\n"
 "  -D, --depth N        commands in flight per thread (default 64; 1..256;\n"
 "                       uring only)\n"
+"      --same-key       singlekey/multikey with --via batch or uring: the\n"
+"                       --batch or --depth lookups of one call are one key\n"
+"                       asked that many times, so that one thread submits\n"
+"                       a whole burst (with --burst 1: one thread per\n"
+"                       burst); each step of a group takes the next key\n"
 "  -p, --key-prefix P   keys are P followed by a number (default \"key-\");\n"
 "                       \"enoent-\" and \"eio-\" prefixes expect that errno,\n"
 "                       \"slow-\" keys just load slower\n"
@@ -192,6 +197,7 @@ enum {
 	OPT_ALLOW_ENOMEM,
 	OPT_MEMCACHED,
 	OPT_DELAY_US,
+	OPT_SAME_KEY,
 };
 
 static const struct option long_options[] = {
@@ -217,6 +223,7 @@ static const struct option long_options[] = {
 	{ "proc",	required_argument, NULL, OPT_PROC },
 	{ "memcached",	required_argument, NULL, OPT_MEMCACHED },
 	{ "delay-us",	required_argument, NULL, OPT_DELAY_US },
+	{ "same-key",	no_argument,	   NULL, OPT_SAME_KEY },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -507,6 +514,9 @@ int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 				return -1;
 			delay_set = true;
 			break;
+		case OPT_SAME_KEY:
+			o->same_key = true;
+			break;
 		case 'e':
 			o->expect_path = optarg;
 			break;
@@ -533,6 +543,9 @@ int cp_opts_parse(struct cp_opts *o, int argc, char **argv)
 		return bad("--batch needs --via batch");
 	if (depth_set && o->via != CP_VIA_URING)
 		return bad("--depth needs --via uring");
+	if (o->same_key && ((o->via != CP_VIA_BATCH && o->via != CP_VIA_URING) ||
+			    !cp_scenario_bursts(o->scenario)))
+		return bad("--same-key needs --via batch or uring and --scenario singlekey or multikey");
 	/* --depth is kept in o->batch: the keys of one call */
 	if (o->via != CP_VIA_BATCH && o->via != CP_VIA_URING)
 		o->batch = 1;

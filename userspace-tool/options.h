@@ -54,6 +54,7 @@ struct cp_opts {
 	const char *json;
 	bool quiet;
 	bool flush;		/* flush the cache before the run */
+	bool same_key;		/* --same-key: one key per call, batch times */
 	bool allow_enomem;	/* ENOMEM answers are injected faults */
 	const char *expect_path;	/* --expect FILE, or NULL */
 	/* FILE's table (expect.h): loaded by main(), not by the parser */

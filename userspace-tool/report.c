@@ -318,6 +318,7 @@ int cp_report_json(const char *path, const struct cp_results *r,
 		cp_scenario_name(o->scenario), cp_via_name(o->via));
 	fprintf(f, "  \"threads\": %u,\n  \"keys\": %llu,\n  \"burst\": %u,\n  \"batch\": %u,\n",
 		o->threads, (unsigned long long)o->keys, o->burst, o->batch);
+	fprintf(f, "  \"same_key\": %s,\n", o->same_key ? "true" : "false");
 	fprintf(f, "  \"key_prefix\": ");
 	json_string(f, o->prefix);
 	fprintf(f, ",\n  \"zipf_s\": %g,\n  \"seed\": %llu,\n", o->zipf_s,

@@ -72,38 +72,43 @@ expect()
 	fi
 }
 
-# control BUG DEDUP PATTERN: fake-stress with FAKE_BUG=BUG ("none": no
-# bug) and FAKE_DEDUP=DEDUP (1: misses share loads, 0: each loads, as the
-# module's stats file says), in one-key bursts (where a lost dedup shows)
-# for 1 s. With a bug it must exit 1 with a wrong answer matching
-# PATTERN; without, exit 0. No sanitizer report either way (leaks aside:
-# the imitation leaks the entries a waiter may still read, on purpose).
+# control BUG DEDUP PATTERN [SHAPE...]: fake-stress with FAKE_BUG=BUG
+# ("none": no bug) and FAKE_DEDUP=DEDUP (1: misses share loads, 0: each
+# loads, as the module's stats file says), in one-key bursts (where a lost
+# dedup shows) for 1 s: 8 threads in bursts of 4, or SHAPE (e.g. one
+# thread per burst asking one key 4 times in a GET_BATCH). With a bug it
+# must exit 1 with a wrong answer matching PATTERN; without, exit 0. No
+# sanitizer report either way (leaks aside: the imitation leaks the
+# entries a waiter may still read, on purpose).
 control()
 {
-	bug=$1 dedup=$2 pattern=$3
+	bug=$1 dedup=$2 pattern=$3 shape=
+	shift 3
+	[ $# -gt 0 ] && shape=" ($*)"
+	[ $# -gt 0 ] || set -- --threads 8 --burst 4
 	ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}
 	export ASAN_OPTIONS
 
 	if [ "$bug" = none ]; then
-		FAKE_DEDUP=$dedup "$dir/fake-stress" --threads 8 \
-			--burst 4 --scenario multikey --keys 500 --duration 1 \
+		FAKE_DEDUP=$dedup "$dir/fake-stress" "$@" \
+			--scenario multikey --keys 500 --duration 1 \
 			>"$err" 2>&1
 	else
-		FAKE_BUG=$bug FAKE_DEDUP=$dedup "$dir/fake-stress" \
-			--threads 8 --burst 4 --scenario multikey --keys 500 \
-			--duration 1 >"$err" 2>&1
+		FAKE_BUG=$bug FAKE_DEDUP=$dedup "$dir/fake-stress" "$@" \
+			--scenario multikey --keys 500 --duration 1 \
+			>"$err" 2>&1
 	fi
 	got=$?
 	if grep -q -E 'Sanitizer|runtime error:' "$err"; then
-		result 1 "fake-stress FAKE_BUG=$bug (dedup $dedup): a sanitizer report"
+		result 1 "fake-stress FAKE_BUG=$bug (dedup $dedup)$shape: a sanitizer report"
 		grep -E -A 5 'Sanitizer|runtime error:' "$err" | sed 's/^/    /'
 	elif [ "$bug" = none ]; then
 		[ $got = 0 ]
-		result $? "fake-stress without a bug (dedup $dedup): passes (exit $got)"
+		result $? "fake-stress without a bug (dedup $dedup)$shape: passes (exit $got)"
 		[ $got = 0 ] || tail -n 5 "$err" | sed 's/^/    /'
 	else
 		[ $got = 1 ] && grep -q -E "wrong answer: .*$pattern" "$err"
-		result $? "fake-stress FAKE_BUG=$bug (dedup $dedup): caught (exit $got, \"$pattern\")"
+		result $? "fake-stress FAKE_BUG=$bug (dedup $dedup)$shape: caught (exit $got, \"$pattern\")"
 	fi
 }
 
@@ -163,6 +168,11 @@ if [ -x "$dir/fake-stress" ]; then
 	control n 1 'one burst of a deduplicating strategy saw N='
 	control errno 1 'error ENOENT, expected a value'
 	control dedup 1 'one burst of a deduplicating strategy saw N='
+	# --same-key: a burst is one thread's call; its answers are compared
+	control none 1 '' --threads 4 --burst 1 --via batch --batch 4 \
+		--same-key
+	control n 1 'one burst of a deduplicating strategy saw N=' \
+		--threads 4 --burst 1 --via batch --batch 4 --same-key
 fi
 
 # jnum FILE NAME [LINE]: the number after the first "NAME": in JSON FILE

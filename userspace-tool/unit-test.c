@@ -285,6 +285,12 @@ static void test_options(void)
 	CHECK(parse(&o, "extra") == -1);
 	CHECK(parse(&o, "--duration 0") == -1);
 	CHECK(parse(&o, "--duration 1.5") == 0 && o.duration == 1.5);
+	CHECK(parse(&o, "--scenario multikey --burst 1 --via uring --depth 8 --same-key") == 0 &&
+	      o.same_key && o.batch == 8 && o.burst == 1);
+	CHECK(parse(&o, "--scenario singlekey --via batch --batch 4 --same-key") == 0 &&
+	      o.same_key);
+	CHECK(parse(&o, "--same-key") == -1);		/* one key per call */
+	CHECK(parse(&o, "--scenario uniform --via uring --same-key") == -1);
 	CHECK(parse(&o, "--duration nan") == -1);
 	CHECK(parse(&o, "--duration -3") == -1);
 	CHECK(parse(&o, "--ops 100") == 0 && o.ops == 100 && o.duration == 0);

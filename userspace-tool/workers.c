@@ -471,7 +471,10 @@ static void check_step(struct cp_worker *w, struct cp_group *g)
 {
 	struct cp_run *run = w->run;
 	const struct cp_opts *o = run->opts;
-	unsigned int burst = o->burst, sub, first, size, m, i;
+	unsigned int burst = o->burst, sub, first, size, m, i, j;
+	/* --same-key: every slot of a member is the same key */
+	unsigned int keys = o->same_key ? 1 : o->batch;
+	unsigned int per = o->same_key ? o->batch : 1;
 	char key[CACHEPROXY_KEY_MAX + 1];
 	struct cacheproxy_stats st;
 
@@ -480,20 +483,22 @@ static void check_step(struct cp_worker *w, struct cp_group *g)
 	sub = (unsigned int)(g->step % g->subgroups);
 	first = sub * burst;
 	size = subgroup_size(g, burst, sub);
-	if (size < 2)
+	if (size * per < 2)
 		return;
-	for (i = 0; i < o->batch; i++) {
+	for (i = 0; i < keys; i++) {
 		uint64_t ref = 0, other = 0;
 
 		for (m = first; m < first + size; m++) {
-			uint64_t n = g->slot[m * o->batch + i];
+			for (j = 0; j < per; j++) {
+				uint64_t n = g->slot[m * o->batch + i + j];
 
-			if (!n)
-				continue;	/* an error, counted already */
-			if (!ref)
-				ref = n;
-			else if (n != ref && !other)
-				other = n;
+				if (!n)
+					continue;	/* an error, counted */
+				if (!ref)
+					ref = n;
+				else if (n != ref && !other)
+					other = n;
+			}
 		}
 		if (!ref)
 			continue;
@@ -538,7 +543,8 @@ static void decide(struct cp_worker *w, struct cp_group *g)
 		do_mix_op(w, op, &g->rng);
 	g->kind = mix_kind(op);
 	g->step = s;
-	g->base = (s * run->ngroups + g->index) * o->batch % o->keys;
+	g->base = (s * run->ngroups + g->index) *
+		  (o->same_key ? 1 : o->batch) % o->keys;
 	g->has_step = true;
 	g->bursts++;
 }
@@ -585,7 +591,7 @@ static void burst_loop(struct cp_worker *w, struct cp_wbuf *b)
 		if (g->step % g->subgroups != sub)
 			continue;
 		for (i = 0; i < o->batch; i++)
-			b->num[i] = (g->base + i) % o->keys;
+			b->num[i] = (g->base + (o->same_key ? 0 : i)) % o->keys;
 		do_lookups(w, b, g->kind, o->batch,
 			   &g->slot[w->member * o->batch]);
 	}
@@ -685,7 +691,9 @@ int cp_run_start(struct cp_run *run, const struct cp_opts *opts,
 	run->removals0 = removals0;
 	/* --mix inval/flush make differing N legitimate: no check then */
 	run->same_n = dedup && cp_scenario_bursts(opts->scenario) &&
-		      opts->burst >= 2 && opts->mix.inval <= 0 &&
+		      (opts->burst >= 2 ||
+		       (opts->same_key && opts->batch >= 2)) &&
+		      opts->mix.inval <= 0 &&
 		      opts->mix.flush <= 0 && !opts->expect;
 	pthread_mutex_init(&run->log_lock, NULL);
 	pthread_mutex_init(&run->gate_lock, NULL);
