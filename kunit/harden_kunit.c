@@ -247,6 +247,43 @@ static void gauge_never_negative(struct kunit *test)
 }
 
 /*
+ * The histogram's sampling: on a fresh CPU slot the first lookup is timed;
+ * then every gap between timed lookups is 1..2N-1, and the mean of 2000
+ * gaps is within 8 % of N (more than 6 standard deviations of the mean).
+ */
+static void sample_gaps(struct kunit *test)
+{
+	static const unsigned int every[] = { 1, 2, 8, 1024 };
+	struct cacheproxy_counters c;
+	unsigned int i, n, gap, e;
+	u64 total;
+
+	for (i = 0; i < ARRAY_SIZE(every); i++) {
+		e = every[i];
+		total = 0;
+		KUNIT_ASSERT_EQ(test, cacheproxy_counters_init(&c), 0);
+		migrate_disable();	/* one CPU's slot throughout */
+		KUNIT_EXPECT_TRUE(test, cacheproxy_counters_sampled(&c, e));
+		for (n = 0; n < 2000; n++) {
+			gap = 1;
+			while (!cacheproxy_counters_sampled(&c, e) &&
+			       gap < 2 * e)
+				gap++;
+			KUNIT_EXPECT_LE_MSG(test, gap, 2 * e - 1, "every %u", e);
+			total += gap;
+			if (!(n & 63))
+				cond_resched();
+		}
+		migrate_enable();
+		cacheproxy_counters_uninit(&c);
+		KUNIT_EXPECT_GE_MSG(test, total * 100, 92ULL * 2000 * e,
+				    "every %u", e);
+		KUNIT_EXPECT_LE_MSG(test, total * 100, 108ULL * 2000 * e,
+				    "every %u", e);
+	}
+}
+
+/*
  * Readers that hit every entry non-stop (played by the sticky test hook:
  * CLOCK finds each bit set again right after clearing it) cannot keep the
  * eviction sweep going forever: inserts into a full table still evict.
@@ -604,6 +641,7 @@ static struct kunit_case cacheproxy_harden_cases[] = {
 	KUNIT_CASE_PARAM(signal_ends_wait, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(entries_dump_escaped, cacheproxy_kunit_strategies),
 	KUNIT_CASE(gauge_never_negative),
+	KUNIT_CASE(sample_gaps),
 	KUNIT_CASE_PARAM(eviction_under_sticky_refs,
 			 cacheproxy_kunit_strategies),
 	{}

@@ -574,12 +574,6 @@ bool cacheproxy_cache_dedup(const struct cacheproxy_cache *cache)
 	return cache->ops->dedup;
 }
 
-/* One lookup in this many per CPU is timed for the latency histogram. */
-unsigned int cacheproxy_cache_lat_sample(const struct cacheproxy_cache *cache)
-{
-	return cache->cfg.lat_sample;
-}
-
 /* Zeroes the event counters and the histogram (not the gauges). */
 void cacheproxy_stats_reset(struct cacheproxy_cache *cache)
 {

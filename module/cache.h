@@ -137,7 +137,6 @@ void cacheproxy_stats_read(struct cacheproxy_cache *cache,
 			   struct cacheproxy_stats *out);
 void cacheproxy_stats_reset(struct cacheproxy_cache *cache);
 bool cacheproxy_cache_dedup(const struct cacheproxy_cache *cache);
-unsigned int cacheproxy_cache_lat_sample(const struct cacheproxy_cache *cache);
 struct cacheproxy_upcall *cacheproxy_cache_upcall(struct cacheproxy_cache *cache);
 unsigned long cacheproxy_entries_chunks(struct cacheproxy_cache *cache);
 void cacheproxy_show_entries(struct cacheproxy_cache *cache, struct seq_file *m,

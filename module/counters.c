@@ -36,17 +36,22 @@ void cacheproxy_counters_uninit(struct cacheproxy_counters *c)
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_counters_uninit);
 
 /*
- * The slow path of cacheproxy_counters_sampled(): this CPU's gap ran out,
- * so this lookup is timed; draw the next gap, 1..2 * @every - 1 (mean
- * @every).
+ * The slow path of cacheproxy_counters_sampled() (process context): this
+ * CPU's gap ran out, so this lookup is timed; add the next gap, drawn
+ * from 1..2 * @every - 1 (mean @every). Added, not stored: a caller moved
+ * here from another CPU between the two per-CPU operations then costs no
+ * gap its own.
  */
 bool cacheproxy_counters_sample_next(struct cacheproxy_counters *c,
 				     unsigned int every)
 {
-	this_cpu_write(c->pcpu->sample_gap,
-		       1 + get_random_u32() % (2 * every - 1));
+	u32 span = 2 * every - 1;
+
+	this_cpu_add(c->pcpu->sample_gap,
+		     1 + (u32)(((u64)get_random_u32() * span) >> 32));
 	return true;
 }
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_counters_sample_next);
 
 /* Counts one lookup that took @ns nanoseconds. */
 void cacheproxy_counters_lat(struct cacheproxy_counters *c, u64 ns)

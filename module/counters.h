@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Per-CPU counters of one cache: events, three gauges and a log2 histogram of
- * lookup latency. Updates are this_cpu operations, safe from any context and
- * never contended; readers sum over the possible CPUs.
+ * lookup latency. Updates are this_cpu operations, never contended and safe
+ * from any context, but for the sampling decision (process context: it may
+ * draw a random number); readers sum over the possible CPUs.
  */
 #ifndef _CACHEPROXY_COUNTERS_H
 #define _CACHEPROXY_COUNTERS_H

@@ -218,8 +218,7 @@ static int stats_show(struct seq_file *m, void *v)
 	cacheproxy_stats_read(procfs_cache, &st);
 	seq_printf(m, "strategy %s\n", st.strategy);
 	seq_printf(m, "dedup %d\n", cacheproxy_cache_dedup(procfs_cache));
-	seq_printf(m, "lat_sample %u\n",
-		   cacheproxy_cache_lat_sample(procfs_cache));
+	seq_printf(m, "lat_sample %u\n", st.lat_sample);
 	seq_printf(m, "lookups %llu\n", st.lookups);
 	seq_printf(m, "hits %llu\n", st.hits);
 	seq_printf(m, "misses %llu\n", st.misses);

@@ -20,6 +20,8 @@
  *		the ring's exit worker waits for the loads), and nothing
  *		stays in flight
  * workers	commands issued from io_uring's workers (IOSQE_ASYNC)
+ * sampled	lat_sample=8: about one lookup in 8 is timed, misses answered
+ *		later as well as hits answered at once
  *
  * Every test runs once per strategy and loads the module with its own
  * parameters.
@@ -27,6 +29,7 @@
 #include <assert.h>
 #include <limits.h>
 #include <liburing.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
@@ -269,6 +272,67 @@ TEST_F(uring, misses_then_hits)
 	EXPECT_EQ(st0.hits + NKEYS, st.hits);
 	EXPECT_EQ(st0.loads_started + NKEYS, st.loads_started);
 	EXPECT_EQ((__u64)0, st.inflight);
+}
+
+/* Timed lookups in @st's histogram, from bucket @from up. */
+static __u64 u_timed(const struct cacheproxy_stats *st, int from)
+{
+	__u64 n = 0;
+	int i;
+
+	for (i = from; i < CACHEPROXY_LAT_BUCKETS; i++)
+		n += st->lat_ns_log2[i];
+	return n;
+}
+
+/*
+ * lat_sample=8: 128 misses of slow keys (2 s loads, so bucket 30 or
+ * above when timed) and 768 hits (far below 1 s), submitted from one CPU
+ * (kthread's commands are issued by io_uring's workers, on any CPU: each
+ * CPU samples at the same rate): about 112 timed (standard deviation near
+ * 6), about 16 of them misses. A lookup answered later (a miss) must be
+ * timed from its start to its answer, one never timed leave no trace.
+ */
+TEST_F_TIMEOUT(uring, latency_sampled, 120)
+{
+	struct cacheproxy_stats st0, st;
+	int res[128], i, round, cpu;
+	__u64 timed, slow;
+	cpu_set_t one;
+	char key[64];
+
+	if (!u_setup(_metadata, self, variant->strategy,
+		     "lat_sample=8 capacity=1024 loader_max_active=128"))
+		return;
+	cpu = sched_getcpu();
+	ASSERT_LE(0, cpu);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		SKIP(return, "cannot stay on CPU %d: %s", cpu, strerror(errno));
+	ASSERT_EQ(0, cp_stats(self->dev, &st0));
+	for (i = 0; i < 128; i++) {
+		snprintf(key, sizeof(key), "slow-sampled-%d", i);
+		u_fill(&self->g[i], key);
+	}
+	for (round = 0; round < 7; round++) {
+		for (i = 0; i < 128; i++)
+			memset(self->g[i].val, 0, sizeof(self->g[i].val));
+		u_burst(_metadata, self, 128, res);
+		u_check_values(_metadata, self, 128, res);
+	}
+	ASSERT_EQ(0, cp_stats_quiet(self->dev, &st, 5000));
+	EXPECT_EQ(8U, st.lat_sample);
+	EXPECT_EQ(st0.lookups + 7 * 128, st.lookups);
+	EXPECT_EQ(st0.hits + 6 * 128, st.hits);
+	timed = u_timed(&st, 0) - u_timed(&st0, 0);
+	slow = u_timed(&st, 30) - u_timed(&st0, 30);
+	EXPECT_LE(80ULL, timed);
+	EXPECT_GE(150ULL, timed);
+	EXPECT_LE(8ULL, slow) TH_LOG("%llu misses timed of 128",
+				     (unsigned long long)slow);
+	EXPECT_GE(32ULL, slow);
+	EXPECT_LT(slow, timed) TH_LOG("no hit timed");
 }
 
 TEST_F(uring, every_errno)

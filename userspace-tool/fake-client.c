@@ -249,6 +249,7 @@ int cp_dev_stats(int fd, struct cacheproxy_stats *st)
 	*st = stats;
 	st->size = sizeof(*st);
 	st->version = CACHEPROXY_STATS_VERSION;
+	st->lat_sample = 1;
 	pthread_mutex_unlock(&lock);
 	return 0;
 }

@@ -193,7 +193,7 @@ struct cacheproxy_key {
  *		the capacity_bytes parameter bounds
  * @lat_sample:	the lat_sample module parameter: @lat_ns_log2 times about
  *		one lookup in this many (1: every lookup)
- * @reserved:	0
+ * @reserved:	out: 0 (room for a later field)
  */
 struct cacheproxy_stats {
 	__u32 size;
