@@ -183,6 +183,20 @@ jnum()
 		sed -n "s/.*\"$2\": \([0-9][0-9.]*\).*/\1/p"
 }
 
+# The all-miss shape of scripts/bench's ring row: 8 threads, each burst
+# one thread asking one key 8 times; every key asked, none twice.
+if [ -x "$dir/fake-stress" ]; then
+	ASAN_OPTIONS=detect_leaks=0 FAKE_DEDUP=1 "$dir/fake-stress" -q \
+		--scenario multikey --threads 8 --burst 1 --via batch \
+		--batch 8 --same-key --keys 200 --ops 1600 \
+		--json "$err.json" >"$err" 2>&1
+	got=$?
+	[ $got = 0 ] && [ "$(jnum "$err.json" distinct_keys)" = 200 ] &&
+		[ "$(jnum "$err.json" loads_per_distinct_key)" = 1.000000 ]
+	result $? "fake-stress --same-key, 200 keys, 8 threads of one-thread bursts: each key asked once (exit $got, $(jnum "$err.json" distinct_keys) keys, $(jnum "$err.json" loads_per_distinct_key) loads per key)"
+	rm -f "$err.json"
+fi
+
 # mc_run NAME STATUS ARGS...: cacheproxy-stress --via memcached on the
 # test's server, JSON to $mc_dir/NAME.json, stderr to $err; checks that
 # it exits STATUS and, for 0, that it says it passed. Returns its status.

@@ -490,7 +490,8 @@ static void check_step(struct cp_worker *w, struct cp_group *g)
 
 		for (m = first; m < first + size; m++) {
 			for (j = 0; j < per; j++) {
-				uint64_t n = g->slot[m * o->batch + i + j];
+				uint64_t n = g->slot[m * o->batch +
+						     (o->same_key ? j : i)];
 
 				if (!n)
 					continue;	/* an error, counted */
@@ -543,8 +544,15 @@ static void decide(struct cp_worker *w, struct cp_group *g)
 		do_mix_op(w, op, &g->rng);
 	g->kind = mix_kind(op);
 	g->step = s;
-	g->base = (s * run->ngroups + g->index) *
-		  (o->same_key ? 1 : o->batch) % o->keys;
+	/*
+	 * --same-key: bursts take the keys in turn across all groups (the
+	 * groups run unevenly: a per-group stride would wrap onto a group's
+	 * own cached keys while others' keys were never asked).
+	 */
+	if (o->same_key)
+		g->base = atomic_fetch_add(&run->next_key, 1) % o->keys;
+	else
+		g->base = (s * run->ngroups + g->index) * o->batch % o->keys;
 	g->has_step = true;
 	g->bursts++;
 }

@@ -116,6 +116,7 @@ struct cp_run {
 	struct cp_zipf zipf;
 	atomic_bool stop;
 	_Atomic uint64_t reserved;
+	_Atomic uint64_t next_key;	/* --same-key: the next burst's key */
 	atomic_uint finished;		/* workers out of their loop */
 	_Atomic uint64_t *seen[CP_KEY_KINDS];
 	pthread_mutex_t log_lock;	/* protects logged */
