@@ -6,7 +6,6 @@
  * killed while a slow load is in flight. Every test runs once per
  * strategy, on a module freshly loaded with it.
  */
-#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -126,7 +125,6 @@ TEST_F(dev, latency_sampled)
 	char val[CACHEPROXY_VALUE_MAX + 1];
 	unsigned long long n = 0, timed;
 	const char *step;
-	cpu_set_t one;
 	size_t len;
 	int i, ret, cpu;
 
@@ -138,12 +136,9 @@ TEST_F(dev, latency_sampled)
 	ASSERT_EQ(8ULL, n);
 	self->dev = open(CP_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev);
-	cpu = sched_getcpu();
-	ASSERT_LE(0, cpu);
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	if (sched_setaffinity(0, sizeof(one), &one))
-		SKIP(return, "cannot stay on CPU %d: %s", cpu, strerror(errno));
+	cpu = cp_pin_to_this_cpu();
+	if (cpu < 0)
+		SKIP(return, "cannot stay on one CPU: %s", strerror(-cpu));
 	ASSERT_EQ(0, quiet_stats(self->dev, &s0));
 	EXPECT_EQ(8U, s0.lat_sample);
 	for (i = 0; i < 800; i++)

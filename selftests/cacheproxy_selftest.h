@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -117,6 +118,24 @@ static inline bool cp_module_present(const char *name)
 		found = !strncmp(line, name, len) && line[len] == ' ';
 	fclose(f);
 	return found;
+}
+
+/*
+ * Keeps the calling thread on the CPU it runs on (per-CPU counts): that
+ * CPU, or -errno when the thread may not be pinned there.
+ */
+static inline int cp_pin_to_this_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t one;
+
+	if (cpu < 0)
+		return -errno;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		return -errno;
+	return cpu;
 }
 
 /*

@@ -29,7 +29,6 @@
 #include <assert.h>
 #include <limits.h>
 #include <liburing.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
@@ -298,18 +297,14 @@ TEST_F_TIMEOUT(uring, latency_sampled, 120)
 	struct cacheproxy_stats st0, st;
 	int res[128], i, round, cpu;
 	__u64 timed, slow;
-	cpu_set_t one;
 	char key[64];
 
 	if (!u_setup(_metadata, self, variant->strategy,
 		     "lat_sample=8 capacity=1024 loader_max_active=128"))
 		return;
-	cpu = sched_getcpu();
-	ASSERT_LE(0, cpu);
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	if (sched_setaffinity(0, sizeof(one), &one))
-		SKIP(return, "cannot stay on CPU %d: %s", cpu, strerror(errno));
+	cpu = cp_pin_to_this_cpu();
+	if (cpu < 0)
+		SKIP(return, "cannot stay on one CPU: %s", strerror(-cpu));
 	ASSERT_EQ(0, cp_stats(self->dev, &st0));
 	for (i = 0; i < 128; i++) {
 		snprintf(key, sizeof(key), "slow-sampled-%d", i);
