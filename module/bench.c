@@ -601,7 +601,7 @@ static int bench_setup(struct bench_run *b)
 			.shards = p->shards,
 			.max_inflight = 65536,
 			.max_async = 1,
-			.lat_sample = 8,
+			.lat_sample = CACHEPROXY_LAT_SAMPLE_DEFAULT,
 			.loader = CACHEPROXY_LOADER_SYNTHETIC,
 			.upcall_timeout_ms = 5000,
 		};

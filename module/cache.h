@@ -42,6 +42,12 @@ enum cacheproxy_strategy {
 #define CACHEPROXY_HAS_BUSTED	0
 #endif
 
+/*
+ * The lat_sample parameter's default, also what the in-kernel bench runs
+ * with: it measures the hit path users get.
+ */
+#define CACHEPROXY_LAT_SAMPLE_DEFAULT	8
+
 const char *cacheproxy_strategy_name(enum cacheproxy_strategy s);
 int cacheproxy_strategy_parse(const char *buf);
 bool cacheproxy_strategy_dedup(enum cacheproxy_strategy s);
@@ -68,8 +74,9 @@ enum cacheproxy_loader_kind {
  *			alive at once; a miss beyond fails with -EAGAIN
  * @max_async:		most asynchronous lookups (struct cacheproxy_waiter)
  *			waiting at once; a lookup beyond fails with -EAGAIN
- * @lat_sample:		the latency histogram times one lookup in this many
- *			per CPU (a power of two, 1..1024; 1 times every one)
+ * @lat_sample:		the latency histogram times about one lookup in this
+ *			many per CPU, at random gaps (a power of two,
+ *			1..1024; 1 times every one)
  * @loader:		synthetic, or user (daemons answer the loads)
  * @upcall_timeout_ms:	loader=user: how long daemons have to answer a load
  */

@@ -83,9 +83,9 @@ static unsigned int max_async = 4096;
 module_param(max_async, uint, 0444);
 MODULE_PARM_DESC(max_async, "Most asynchronous (io_uring) lookups waiting for a load at once, 1..65536; a lookup submitted beyond fails with EAGAIN (default: 4096)");
 
-static unsigned int lat_sample = 8;
+static unsigned int lat_sample = CACHEPROXY_LAT_SAMPLE_DEFAULT;
 module_param(lat_sample, uint, 0444);
-MODULE_PARM_DESC(lat_sample, "The latency histogram times one lookup in this many per CPU, a power of two up to 1024, 1 for every lookup; the counters count every one (default: 8)");
+MODULE_PARM_DESC(lat_sample, "The latency histogram times about one lookup in this many per CPU, at random gaps, a power of two up to 1024, 1 for every lookup; the counters count every one (default: 8)");
 
 static unsigned int shards;
 module_param(shards, uint, 0444);

@@ -22,8 +22,8 @@
  * stats (0444)		"NAME VALUE" lines: "strategy NAME", "dedup 1" where
  *			the strategy shares one load among concurrent misses
  *			of a key ("dedup 0" where each miss loads),
- *			"lat_sample N" (the histogram times one lookup in N
- *			per CPU), then one line per counter named as the
+ *			"lat_sample N" (the histogram times about one lookup
+ *			in N per CPU), then one line per counter named as the
  *			field of struct cacheproxy_stats, then one line per
  *			histogram bucket, "lat_ns_log2_I N".
  * entries (0400)	one line per cached entry: "KEY STATE AGE_MS VALUE_LEN",
