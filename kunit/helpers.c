@@ -4,12 +4,10 @@
  */
 #include <kunit/resource.h>
 #include <kunit/test.h>
-#include <linux/ctype.h>
 #include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
-#include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -93,24 +91,7 @@ void cacheproxy_kunit_cache_destroy(struct kunit *test,
 bool cacheproxy_kunit_parse_value(const char *key, const char *val,
 				  size_t len, u64 *seq)
 {
-	size_t klen = strlen(key);
-	u64 n = 0;
-	size_t i;
-
-	if (len <= klen + 1 || memcmp(val, key, klen) || val[klen] != ':')
-		return false;
-	/* At least one digit, no leading zero: N >= 1. */
-	if (val[klen + 1] == '0')
-		return false;
-	for (i = klen + 1; i < len; i++) {
-		if (!isdigit(val[i]))
-			return false;
-		if (check_mul_overflow(n, (u64)10, &n) ||
-		    check_add_overflow(n, (u64)(val[i] - '0'), &n))
-			return false;
-	}
-	*seq = n;
-	return true;
+	return cacheproxy_synth_value_ok(key, strlen(key), val, len, seq);
 }
 
 int cacheproxy_kunit_get(struct kunit *test, struct cacheproxy_cache *cache,
@@ -222,10 +203,8 @@ static int burst_thread(void *data)
 	struct cacheproxy_kunit_worker *w = data;
 	struct cacheproxy_kunit_burst *b = w->burst;
 
-	atomic_inc(&b->waiting);
-	wake_up_all(&b->wq);
-	wait_event_idle(b->wq, READ_ONCE(b->go) || kthread_should_stop());
-	if (READ_ONCE(b->go))
+	cacheproxy_start_gate_arrive(&b->gate);
+	if (cacheproxy_start_gate_wait(&b->gate))
 		b->work(w);
 	/* Fully ordered: the results are visible to whoever sees done. */
 	atomic_inc_return(&b->done);
@@ -245,8 +224,7 @@ static void burst_release(void *data)
 	struct cacheproxy_kunit_burst *b = data;
 	unsigned int i;
 
-	WRITE_ONCE(b->go, true);
-	wake_up_all(&b->wq);
+	cacheproxy_start_gate_open(&b->gate);
 	cacheproxy_test_gate_loads(b->cache, false);
 	if (cacheproxy_cache_upcall(b->cache))
 		cacheproxy_cache_shutdown(b->cache);
@@ -268,7 +246,7 @@ cacheproxy_kunit_burst_alloc(struct kunit *test, struct cacheproxy_cache *cache,
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	b->cache = cache;
 	b->work = work;
-	atomic_set(&b->waiting, 0);
+	cacheproxy_start_gate_init(&b->gate);
 	atomic_set(&b->done, 0);
 	init_waitqueue_head(&b->wq);
 	/* Registered after the cache's action and the allocation: runs first. */
@@ -295,16 +273,16 @@ void cacheproxy_kunit_burst_start(struct kunit *test,
 				       PTR_ERR(task));
 		b->tasks[b->nr++] = task;
 	}
-	left = wait_event_idle_timeout(b->wq, atomic_read(&b->waiting) == nr,
+	left = wait_event_idle_timeout(b->gate.wq,
+				       atomic_read(&b->gate.arrived) == nr,
 				       msecs_to_jiffies(CACHEPROXY_KUNIT_WAIT_MS));
 	KUNIT_ASSERT_GT_MSG(test, left, 0, "%d of %u threads at the barrier",
-			    atomic_read(&b->waiting), nr);
+			    atomic_read(&b->gate.arrived), nr);
 }
 
 void cacheproxy_kunit_burst_go(struct cacheproxy_kunit_burst *b)
 {
-	WRITE_ONCE(b->go, true);
-	wake_up_all(&b->wq);
+	cacheproxy_start_gate_open(&b->gate);
 }
 
 bool cacheproxy_kunit_burst_join(struct cacheproxy_kunit_burst *b)

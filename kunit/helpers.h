@@ -12,8 +12,10 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 
+#include "burst.h"
 #include "cache.h"
 #include "loader.h"
+#include "test_hooks.h"
 
 struct kunit;
 struct task_struct;
@@ -123,10 +125,10 @@ struct cacheproxy_kunit_worker {
  * @work:	what each thread does once released
  * @nr:		threads started so far
  * @tasks:	the threads; they report through kthread_stop()
- * @waiting:	threads waiting at the barrier
+ * @gate:	where the threads wait until the test opens it
  * @done:	threads whose work is finished (results readable)
- * @go:		opens the barrier
- * @wq:		where threads and the test wait for the above
+ * @wq:		where the test waits for @done, and finished threads for
+ *		kthread_stop()
  * @workers:	per-thread state and results
  */
 struct cacheproxy_kunit_burst {
@@ -137,9 +139,8 @@ struct cacheproxy_kunit_burst {
 	void (*work)(struct cacheproxy_kunit_worker *w);
 	unsigned int nr;
 	struct task_struct *tasks[CACHEPROXY_KUNIT_THREADS];
-	atomic_t waiting;
+	struct cacheproxy_start_gate gate;
 	atomic_t done;
-	bool go;
 	wait_queue_head_t wq;
 	struct cacheproxy_kunit_worker workers[CACHEPROXY_KUNIT_THREADS];
 };

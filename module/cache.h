@@ -149,12 +149,4 @@ unsigned long cacheproxy_entries_chunks(struct cacheproxy_cache *cache);
 void cacheproxy_show_entries(struct cacheproxy_cache *cache, struct seq_file *m,
 			     unsigned long chunk);
 
-/* Test hooks, reachable from KUnit only (EXPORT_SYMBOL_IF_KUNIT). */
-void cacheproxy_test_advance_clock(struct cacheproxy_cache *cache, u64 ns);
-void cacheproxy_test_gate_loads(struct cacheproxy_cache *cache, bool closed);
-void cacheproxy_test_hold_owner(struct cacheproxy_cache *cache, bool held);
-void cacheproxy_test_sticky_refs(struct cacheproxy_cache *cache, bool sticky);
-void cacheproxy_test_pause_flight(struct cacheproxy_cache *cache, bool paused);
-bool cacheproxy_test_flight_paused(struct cacheproxy_cache *cache);
-
 #endif /* _CACHEPROXY_CACHE_H */

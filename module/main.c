@@ -10,7 +10,6 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 
-#include "bench.h"
 #include "cache.h"
 #include "entry.h"
 #include "fault.h"
@@ -43,9 +42,6 @@ static int __init cacheproxy_init(void)
 	ret = cacheproxy_procfs_init(cacheproxy_main_cache);
 	if (ret)
 		goto err_procfs;
-	ret = cacheproxy_bench_init();
-	if (ret)
-		goto err_bench;
 	/* Last: an open device pins the module, which must not fail now. */
 	ret = cacheproxy_miscdev_init(cacheproxy_main_cache);
 	if (ret)
@@ -59,8 +55,6 @@ static int __init cacheproxy_init(void)
 	return 0;
 
 err_miscdev:
-	cacheproxy_bench_uninit();
-err_bench:
 	/* A /proc lookup may already wait for a load: answer it first. */
 	cacheproxy_cache_shutdown(cacheproxy_main_cache);
 	cacheproxy_procfs_uninit();
@@ -86,7 +80,6 @@ static void __exit cacheproxy_exit(void)
 {
 	cacheproxy_cache_shutdown(cacheproxy_main_cache);
 	cacheproxy_miscdev_uninit();
-	cacheproxy_bench_uninit();
 	cacheproxy_procfs_uninit();
 	cacheproxy_cache_destroy(cacheproxy_main_cache);
 	cacheproxy_flight_slab_uninit();

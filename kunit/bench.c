@@ -1,88 +1,59 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The in-kernel benchmark, the kernel twin of the Go demo's benchmark:
- * kernel threads call cacheproxy_lookup() directly, without system calls,
- * on a fresh cache made for the run (capacity above the key count and no
- * expiry, so nothing is evicted).
+ * cacheproxy_bench.ko: the in-kernel benchmark, the kernel twin of the Go
+ * demo's benchmark. Each insmod runs one benchmark, given by the module
+ * parameters (README.md, "The in-kernel benchmark"), on a fresh cache of
+ * its own: kernel threads call cacheproxy_lookup() directly, without
+ * system calls. The result goes to the kernel log as "name value" lines;
+ * init fails when the parameters are wrong, when the run was interrupted
+ * or when any answer was wrong, so a module that loaded measured a run
+ * whose every answer was checked. Built, as cacheproxy_kunit.ko, only for
+ * a kernel with KUnit: the cache's functions are exported to test modules
+ * only (EXPORTED_FOR_KUNIT_TESTING).
  *
- * Writing a command to /sys/kernel/debug/cacheproxy/bench runs one
- * benchmark synchronously, e.g.
+ * Data flow: init checks the parameters, formats the keys, builds the
+ * cache (or the bare RCU table of bench_floor.c), starts one kernel thread
+ * per requested thread, bound to the online CPUs in turn, and waits,
+ * killably, for the last thread to finish. The threads meet at a start
+ * gate (burst.h; the last to arrive takes the start time), then either
+ * look every key up in turn (hit, rcu-floor) or meet again before each
+ * step in burst groups that ask for one key at once (singlekey, multikey,
+ * barrier). Each thread counts into its own struct bench_worker; init
+ * reads them after the threads were reaped with kthread_stop().
  *
- *	strategy=shard scenario=singlekey keys=20000 burst=8 load_delay_us=10
- *
- * Words (name=value, any order, all optional):
- *	strategy	spinlock, kthread, shard or singleflight (default shard)
- *	scenario	singlekey (default): for each key in turn, @burst threads
- *			ask for it at the same moment, then the next key;
- *			multikey: @threads / @burst such groups at once, group
- *			g of G on keys g, g + G, g + 2G...;
- *			hit: every key preloaded, then each thread looks up
- *			all keys @rounds times (the in-kernel hit cost);
- *			rcu-floor: as hit, on a bare RCU hash table (hlist
- *			buckets, jhash, rcu_read_lock(), memcpy of the value)
- *			holding the same keys: the floor of any lookup;
- *			barrier: as singlekey without the lookup: the cost of
- *			the burst barrier itself
- *	keys		data size, distinct keys "key-0".. (default 20000)
- *	threads		singlekey, barrier: must equal burst; multikey: a
- *			multiple of burst (default 4 x burst); hit, rcu-floor:
- *			any (default 1)
- *	burst		threads asking for one key at once (default 8)
- *	rounds		passes over the keys (default 1)
- *	bursts		singlekey, multikey, barrier: bursts in all (default
- *			keys x rounds)
- *	load_delay_us, loader_max_active, shards, capacity: of the cache
- *			(defaults 10, 16, 0 = automatic, max(2 x keys,
- *			keys + 1024) capped at 1048576)
- *
- * Anything else fails the write with -EINVAL; a write while a run is in
- * progress fails with -EBUSY. A fatal signal to the writer stops the run
- * (the threads finish the lookup in hand) and the write fails with -EINTR.
- * Reading the file returns the last result as "name value" lines.
- *
- * Thread i runs on the i-th online CPU (round robin, kthread_bind()), so
- * that where the scheduler puts them does not decide a figure. Threads
- * start together on a countdown barrier (the last to arrive takes
- * the start time and wakes the others) and report through a completion
- * (the last to finish takes the end time); the writer then reaps them
- * with kthread_stop(). Every value is checked against the loader's
- * contract ("KEY:N", N > 0) and, for the deduplicating strategies, every
- * member of a burst must see the same N: anything else counts as wrong.
+ * Every value is checked against the loader's contract ("KEY:N", N > 0)
+ * and, for the strategies that share loads, every member of a burst must
+ * see the same N: anything else counts as wrong.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
-#include <linux/ctype.h>
-#include <linux/debugfs.h>
 #include <linux/err.h>
-#include <linux/hash.h>
-#include <linux/jhash.h>
 #include <linux/kthread.h>
 #include <linux/log2.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
-#include <linux/mutex.h>
-#include <linux/random.h>
-#include <linux/rculist.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
-#include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/sprintf.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
-#include <linux/uaccess.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include <linux/cacheproxy.h>
 
-#include "bench.h"
+#include "bench_floor.h"
+#include "burst.h"
 #include "cache.h"
 #include "loader.h"
 
-#define BENCH_CMD_MAX		512
 #define BENCH_KEYS_MAX		1048576U
 #define BENCH_THREADS_MAX	64U
 #define BENCH_ROUNDS_MAX	1000000U
@@ -124,28 +95,6 @@ struct bench_params {
 struct bench_key {
 	char s[15];
 	u8 len;
-};
-
-/* An entry of the bare RCU table: key, then value "KEY:1". */
-struct floor_entry {
-	struct hlist_node node;
-	u32 hash;
-	u16 key_len;
-	u16 val_len;
-	char data[];
-};
-
-/**
- * struct floor_table - the bare RCU hash table of scenario rcu-floor
- * @buckets:	1 << @bits hlist heads; filled before the threads start and
- *		only read while they run
- * @bits:	as the cache's table sizes itself for the same capacity
- * @seed:	jhash seed
- */
-struct floor_table {
-	struct hlist_head *buckets;
-	unsigned int bits;
-	u32 seed;
 };
 
 /**
@@ -215,39 +164,38 @@ struct bench_worker {
  * struct bench_run - one run
  * @p:		its parameters
  * @cache:	the fresh cache under test, NULL for rcu-floor and barrier
- * @floor:	the bare RCU table of rcu-floor
+ * @floor:	the bare RCU table of rcu-floor (bench_floor.h)
  * @keys:	the keys, formatted once
  * @dedup:	check that a burst's members all see the same N
  * @ngroups:	burst groups (singlekey, multikey, barrier)
  * @groups:	the groups
  * @workers:	the threads
- * @startup:	threads not yet at the start barrier
+ * @start:	where the threads meet before they start; the last to arrive
+ *		opens it
  * @running:	threads not yet finished
- * @start_wait:	where threads wait for @startup to reach 0
  * @done:	completed by the last thread to finish
- * @stop:	set by the writer on a fatal signal
+ * @stop:	set by init on a fatal signal
  * @t0:		start time, set by the last thread at the start barrier
  * @t1:		end time, set by the last thread to finish
  */
 struct bench_run {
 	struct bench_params p;
 	struct cacheproxy_cache *cache;
-	struct floor_table floor;
+	struct cacheproxy_floor floor;
 	struct bench_key *keys;
 	bool dedup;
 	unsigned int ngroups;
 	struct bench_group *groups;
 	struct bench_worker *workers;
-	atomic_t startup;
+	struct cacheproxy_start_gate start;
 	atomic_t running;
-	wait_queue_head_t start_wait;
 	struct completion done;
 	bool stop;
 	u64 t0;
 	u64 t1;
 };
 
-/* The outcome of the last run, printed by bench_show(). */
+/* The outcome of a run, printed by bench_report(). */
 struct bench_result {
 	bool valid;
 	bool interrupted;
@@ -264,112 +212,7 @@ struct bench_result {
 	struct cacheproxy_stats st;
 };
 
-static struct dentry *bench_dir;
-/* Held for the whole of a run: a second writer gets -EBUSY. */
-static DEFINE_MUTEX(bench_lock);
-/* Protects bench_last. Lock order: bench_lock, then bench_result_lock. */
-static DEFINE_MUTEX(bench_result_lock);
-static struct bench_result bench_last;
-
-/* ---- the bare RCU hash table ---- */
-
-static int floor_build(struct floor_table *t, const struct bench_key *keys,
-		       unsigned int nkeys, unsigned int capacity)
-{
-	unsigned int i;
-
-	t->bits = max(order_base_2(capacity), 1);
-	t->seed = get_random_u32();
-	t->buckets = kvcalloc(1U << t->bits, sizeof(*t->buckets), GFP_KERNEL);
-	if (!t->buckets)
-		return -ENOMEM;
-	for (i = 0; i < nkeys; i++) {
-		const struct bench_key *k = &keys[i];
-		struct floor_entry *e;
-		size_t vlen = k->len + 2;
-
-		e = kmalloc(struct_size(e, data, k->len + vlen), GFP_KERNEL);
-		if (!e)
-			return -ENOMEM;
-		e->hash = jhash(k->s, k->len, t->seed);
-		e->key_len = k->len;
-		e->val_len = vlen;
-		memcpy(e->data, k->s, k->len);
-		memcpy(e->data + k->len, k->s, k->len);
-		memcpy(e->data + 2 * k->len, ":1", 2);
-		hlist_add_head_rcu(&e->node,
-				   &t->buckets[hash_32(e->hash, t->bits)]);
-		cond_resched();
-	}
-	return 0;
-}
-
-/* No reader is left: every thread was reaped. */
-static void floor_free(struct floor_table *t)
-{
-	struct floor_entry *e;
-	struct hlist_node *tmp;
-	unsigned int i;
-
-	if (!t->buckets)
-		return;
-	for (i = 0; i < 1U << t->bits; i++) {
-		hlist_for_each_entry_safe(e, tmp, &t->buckets[i], node)
-			kfree(e);
-	}
-	kvfree(t->buckets);
-	t->buckets = NULL;
-}
-
-static int floor_lookup(struct floor_table *t, const char *key,
-			size_t key_len, char *val, size_t val_size,
-			size_t *val_len)
-{
-	u32 hash = jhash(key, key_len, t->seed);
-	struct floor_entry *e;
-	int ret = -ENOENT;
-
-	rcu_read_lock();
-	hlist_for_each_entry_rcu(e, &t->buckets[hash_32(hash, t->bits)],
-				 node) {
-		if (e->hash != hash || e->key_len != key_len ||
-		    memcmp(e->data, key, key_len))
-			continue;
-		*val_len = e->val_len;
-		ret = -ENOSPC;
-		if (e->val_len <= val_size) {
-			memcpy(val, e->data + key_len, e->val_len);
-			ret = 0;
-		}
-		break;
-	}
-	rcu_read_unlock();
-	return ret;
-}
-
 /* ---- one lookup, checked ---- */
-
-/* True when @val is "KEY:N" for key @k, N a decimal > 0, stored in *@n. */
-static bool bench_value_ok(const struct bench_key *k, const char *val,
-			   size_t len, u64 *n)
-{
-	char num[21];
-	size_t i, dl;
-
-	if (len <= k->len + 1 || memcmp(val, k->s, k->len) ||
-	    val[k->len] != ':')
-		return false;
-	dl = len - k->len - 1;
-	if (dl >= sizeof(num))
-		return false;
-	for (i = 0; i < dl; i++) {
-		if (!isdigit(val[k->len + 1 + i]))
-			return false;
-		num[i] = val[k->len + 1 + i];
-	}
-	num[dl] = '\0';
-	return !kstrtou64(num, 10, n) && *n;
-}
 
 /* Looks key @idx up, checks the answer; returns N, or 0 for none. */
 static u64 bench_one(struct bench_worker *w, unsigned int idx)
@@ -385,8 +228,8 @@ static u64 bench_one(struct bench_worker *w, unsigned int idx)
 		ret = cacheproxy_lookup(b->cache, k->s, k->len, val,
 					sizeof(val), &len);
 	else
-		ret = floor_lookup(&b->floor, k->s, k->len, val, sizeof(val),
-				   &len);
+		ret = cacheproxy_floor_lookup(&b->floor, k->s, k->len, val,
+					      sizeof(val), &len);
 	w->lookups++;
 	if (ret) {
 		w->errors++;
@@ -394,7 +237,7 @@ static u64 bench_one(struct bench_worker *w, unsigned int idx)
 			w->first_error = ret;
 		return 0;
 	}
-	if (!bench_value_ok(k, val, len, &n)) {
+	if (!cacheproxy_synth_value_ok(k->s, k->len, val, len, &n)) {
 		w->wrong++;
 		return 0;
 	}
@@ -403,18 +246,18 @@ static u64 bench_one(struct bench_worker *w, unsigned int idx)
 
 /* ---- barriers ---- */
 
-/* The start barrier: the last thread to arrive takes the start time. */
-static void bench_start_barrier(struct bench_run *b)
+/* The start gate: the last thread to arrive takes the start time. */
+static void bench_start(struct bench_run *b)
 {
-	if (atomic_dec_and_test(&b->startup)) {
+	if (cacheproxy_start_gate_arrive(&b->start) == b->p.threads) {
 		/* hit: count the timed lookups only, not the preload */
 		if (b->cache)
 			cacheproxy_stats_reset(b->cache);
 		WRITE_ONCE(b->t0, ktime_get_ns());
-		wake_up_all(&b->start_wait);
+		cacheproxy_start_gate_open(&b->start);
 		return;
 	}
-	wait_event_idle(b->start_wait, !atomic_read(&b->startup));
+	cacheproxy_start_gate_wait(&b->start);
 }
 
 /* The decider: check the step that ended, then publish the next one. */
@@ -531,7 +374,7 @@ static int bench_thread(void *arg)
 
 	if (b->p.scenario == BENCH_HIT)
 		bench_preload(w);
-	bench_start_barrier(b);
+	bench_start(b);
 	if (w->group)
 		bench_group_loop(w);
 	else
@@ -583,8 +426,12 @@ static int bench_setup(struct bench_run *b)
 					   "key-%u", i);
 
 	if (p->scenario == BENCH_RCU_FLOOR) {
-		ret = floor_build(&b->floor, b->keys, p->keys,
-				  bench_capacity(p));
+		ret = cacheproxy_floor_init(&b->floor, bench_capacity(p));
+		for (i = 0; !ret && i < p->keys; i++) {
+			ret = cacheproxy_floor_add(&b->floor, b->keys[i].s,
+						   b->keys[i].len);
+			cond_resched();
+		}
 		if (ret)
 			return ret;
 	} else if (p->scenario != BENCH_BARRIER) {
@@ -649,9 +496,8 @@ static int bench_setup(struct bench_run *b)
 			w->member = i % p->burst;
 		}
 	}
-	atomic_set(&b->startup, p->threads);
+	cacheproxy_start_gate_init(&b->start);
 	atomic_set(&b->running, p->threads);
-	init_waitqueue_head(&b->start_wait);
 	init_completion(&b->done);
 	return 0;
 }
@@ -665,7 +511,7 @@ static void bench_teardown(struct bench_run *b)
 	kfree(b->groups);
 	kfree(b->workers);
 	cacheproxy_cache_destroy(b->cache);
-	floor_free(&b->floor);
+	cacheproxy_floor_uninit(&b->floor);
 	kvfree(b->keys);
 }
 
@@ -799,99 +645,115 @@ out:
 	return ret;
 }
 
-/* ---- the command ---- */
+/* ---- the parameters ---- */
 
-static int bench_parse_word(struct bench_params *p, char *name,
-			    const char *val)
+static char *strategy = "shard";
+module_param(strategy, charp, 0444);
+MODULE_PARM_DESC(strategy, "the cache's strategy, as cacheproxy.ko's strategy= (default shard)");
+
+static char *scenario = "singlekey";
+module_param(scenario, charp, 0444);
+MODULE_PARM_DESC(scenario, "singlekey (default): for each key in turn, burst threads ask for it at once; multikey: threads/burst such groups at once, group g of G on keys g, g+G...; hit: every key preloaded, each thread looks all up rounds times; rcu-floor: hit on a bare RCU hash table; barrier: singlekey without the lookup");
+
+static unsigned int keys = 20000;
+module_param(keys, uint, 0444);
+MODULE_PARM_DESC(keys, "distinct keys \"key-0\".. (1..1048576, default 20000)");
+
+static unsigned int threads;
+module_param(threads, uint, 0444);
+MODULE_PARM_DESC(threads, "kernel threads (at most 64); singlekey, barrier: equal to burst; multikey: a multiple of burst (default 4 x burst); hit, rcu-floor: any (default 1)");
+
+static unsigned int burst = 8;
+module_param(burst, uint, 0444);
+MODULE_PARM_DESC(burst, "threads asking for one key at once (1..64, default 8)");
+
+static unsigned int rounds = 1;
+module_param(rounds, uint, 0444);
+MODULE_PARM_DESC(rounds, "passes over the keys (1..1000000, default 1)");
+
+static unsigned long long bursts;
+module_param(bursts, ullong, 0444);
+MODULE_PARM_DESC(bursts, "singlekey, multikey, barrier: bursts in all (default keys x rounds)");
+
+static unsigned int load_delay_us = 10;
+module_param(load_delay_us, uint, 0444);
+MODULE_PARM_DESC(load_delay_us, "the cache's load time (default 10)");
+
+static unsigned int loader_max_active = 16;
+module_param(loader_max_active, uint, 0444);
+MODULE_PARM_DESC(loader_max_active, "the cache's loader concurrency (default 16)");
+
+static unsigned int shards;
+module_param(shards, uint, 0444);
+MODULE_PARM_DESC(shards, "the shard strategy's shards, a power of two (default 0: automatic)");
+
+static unsigned int capacity;
+module_param(capacity, uint, 0444);
+MODULE_PARM_DESC(capacity, "the cache's capacity, above keys (default 0: max(2 x keys, keys + 1024), at most 1048576)");
+
+static unsigned int run_id;
+module_param(run_id, uint, 0444);
+MODULE_PARM_DESC(run_id, "printed on the result's first line (\"begin RUN_ID\"), so that a script finds this run's lines in the kernel log (default 0)");
+
+/*
+ * Takes the parameters into @p, with the defaults that depend on others;
+ * one pr_err per mistake. Returns 0 or -EINVAL.
+ */
+static int bench_params_get(struct bench_params *p)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} uints[] = {
-		{ "keys", offsetof(struct bench_params, keys) },
-		{ "threads", offsetof(struct bench_params, threads) },
-		{ "burst", offsetof(struct bench_params, burst) },
-		{ "rounds", offsetof(struct bench_params, rounds) },
-		{ "load_delay_us", offsetof(struct bench_params, load_delay_us) },
-		{ "loader_max_active",
-		  offsetof(struct bench_params, loader_max_active) },
-		{ "shards", offsetof(struct bench_params, shards) },
-		{ "capacity", offsetof(struct bench_params, capacity) },
-	};
-	unsigned int i;
 	int s;
 
-	if (!strcmp(name, "strategy")) {
-		s = cacheproxy_strategy_parse(val);
-		if (s < 0)
-			return -EINVAL;
-		p->strategy = s;
-		return 0;
-	}
-	if (!strcmp(name, "scenario")) {
-		s = match_string(bench_scenario_names,
-				 ARRAY_SIZE(bench_scenario_names), val);
-		if (s < 0)
-			return -EINVAL;
-		p->scenario = s;
-		return 0;
-	}
-	if (!strcmp(name, "bursts"))
-		return kstrtou64(val, 10, &p->bursts);
-	for (i = 0; i < ARRAY_SIZE(uints); i++) {
-		if (!strcmp(name, uints[i].name))
-			return kstrtouint(val, 10,
-					  (unsigned int *)((char *)p +
-							   uints[i].off));
-	}
-	return -EINVAL;
-}
-
-/* Parses and checks @cmd (modified in place) into @p. */
-static int bench_parse(char *cmd, struct bench_params *p)
-{
-	char *word, *val;
-	int ret;
-
 	*p = (struct bench_params) {
-		.strategy = CACHEPROXY_SHARD,
-		.scenario = BENCH_SINGLEKEY,
-		.keys = 20000,
-		.burst = 8,
-		.rounds = 1,
-		.load_delay_us = 10,
-		.loader_max_active = 16,
+		.keys = keys,
+		.threads = threads,
+		.burst = burst,
+		.rounds = rounds,
+		.bursts = bursts,
+		.load_delay_us = load_delay_us,
+		.loader_max_active = loader_max_active,
+		.shards = shards,
+		.capacity = capacity,
 	};
-	while ((word = strsep(&cmd, " \t\n")) != NULL) {
-		if (!*word)
-			continue;
-		val = strchr(word, '=');
-		if (!val)
-			return -EINVAL;
-		*val++ = '\0';
-		ret = bench_parse_word(p, word, val);
-		if (ret)
-			return -EINVAL;
+	s = cacheproxy_strategy_parse(strategy);
+	if (s < 0) {
+		pr_err("strategy=%s is not a strategy of cacheproxy.ko\n",
+		       strategy);
+		return -EINVAL;
 	}
+	p->strategy = s;
+	s = sysfs_match_string(bench_scenario_names, scenario);
+	if (s < 0) {
+		pr_err("scenario=%s is not a scenario\n", scenario);
+		return -EINVAL;
+	}
+	p->scenario = s;
 
 	if (!p->keys || p->keys > BENCH_KEYS_MAX || !p->rounds ||
 	    p->rounds > BENCH_ROUNDS_MAX || p->bursts > BENCH_BURSTS_MAX ||
 	    !p->burst || p->burst > BENCH_THREADS_MAX ||
-	    p->capacity > BENCH_CAPACITY_MAX)
+	    p->capacity > BENCH_CAPACITY_MAX) {
+		pr_err("keys, rounds, bursts, burst or capacity out of range\n");
 		return -EINVAL;
+	}
 	switch (p->scenario) {
 	case BENCH_SINGLEKEY:
 	case BENCH_BARRIER:
 		if (!p->threads)
 			p->threads = p->burst;
-		if (p->threads != p->burst)
+		if (p->threads != p->burst) {
+			pr_err("threads=%u: %s needs threads = burst (%u)\n",
+			       p->threads, scenario, p->burst);
 			return -EINVAL;
+		}
 		break;
 	case BENCH_MULTIKEY:
 		if (!p->threads)
 			p->threads = min(4 * p->burst, BENCH_THREADS_MAX);
-		if (p->threads % p->burst)
+		if (p->threads % p->burst) {
+			pr_err("threads=%u: multikey needs a multiple of burst (%u)\n",
+			       p->threads, p->burst);
 			return -EINVAL;
+		}
 		break;
 	case BENCH_HIT:
 	case BENCH_RCU_FLOOR:
@@ -899,152 +761,130 @@ static int bench_parse(char *cmd, struct bench_params *p)
 			p->threads = 1;
 		break;
 	}
-	if (p->threads > BENCH_THREADS_MAX)
+	if (p->threads > BENCH_THREADS_MAX) {
+		pr_err("threads=%u out of range (1..%u)\n", p->threads,
+		       BENCH_THREADS_MAX);
 		return -EINVAL;
-	/* the cache's own range checks, without its log lines */
-	if (p->capacity && p->capacity <= p->keys)
+	}
+	/* the cache's own range checks, in its words */
+	if (p->capacity && p->capacity <= p->keys) {
+		pr_err("capacity=%u: at most keys (%u), so keys would be evicted\n",
+		       p->capacity, p->keys);
 		return -EINVAL;
+	}
 	if (!p->loader_max_active || p->loader_max_active > WQ_MAX_ACTIVE ||
 	    p->load_delay_us > 10000000 ||
-	    (p->shards && !is_power_of_2(p->shards)) || p->shards > 1024)
+	    (p->shards && !is_power_of_2(p->shards)) || p->shards > 1024) {
+		pr_err("loader_max_active, load_delay_us or shards out of range\n");
 		return -EINVAL;
+	}
 	return 0;
 }
 
-static ssize_t bench_write(struct file *file, const char __user *ubuf,
-			   size_t count, loff_t *ppos)
-{
-	struct bench_params p;
-	struct bench_result *r;
-	char *cmd;
-	int ret;
+/* ---- the result ---- */
 
-	if (count >= BENCH_CMD_MAX)
-		return -EINVAL;
-	cmd = memdup_user_nul(ubuf, count);
-	if (IS_ERR(cmd))
-		return PTR_ERR(cmd);
-	ret = bench_parse(cmd, &p);
-	kfree(cmd);
-	if (ret)
-		return ret;
-
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
-	if (!r)
-		return -ENOMEM;
-	if (!mutex_trylock(&bench_lock)) {
-		kfree(r);
-		return -EBUSY;
-	}
-	ret = bench_run(&p, r);
-	if (r->valid) {
-		mutex_lock(&bench_result_lock);
-		bench_last = *r;
-		mutex_unlock(&bench_result_lock);
-	}
-	mutex_unlock(&bench_lock);
-	kfree(r);
-	return ret ? ret : count;
-}
-
-/* "a.bb" of @num / @den, rounded down; "-" for 0 / 0. */
-static void bench_print_ratio(struct seq_file *m, const char *name, u64 num,
-			      u64 den, unsigned int digits)
+/* "NAME a.bb" of @num / @den, rounded down; "NAME -" for 0 / 0. */
+static void bench_print_ratio(const char *name, u64 num, u64 den,
+			      unsigned int digits)
 {
 	u64 scale = digits == 2 ? 100 : 10000;
 	u64 x;
 
 	if (!den) {
-		seq_printf(m, "%s -\n", name);
+		pr_info("%s -\n", name);
 		return;
 	}
 	x = div64_u64(num * scale, den);
-	seq_printf(m, "%s %llu.%0*llu\n", name, div64_u64(x, scale), digits,
-		   x - div64_u64(x, scale) * scale);
+	pr_info("%s %llu.%0*llu\n", name, div64_u64(x, scale), digits,
+		x - div64_u64(x, scale) * scale);
 }
 
-static int bench_show(struct seq_file *m, void *v)
+/*
+ * Prints @r to the kernel log as "name value" lines, one per line (the
+ * lines scripts/bench parses, each behind the "cacheproxy_bench: " of
+ * pr_fmt), between "begin RUN_ID" and "end RUN_ID".
+ */
+static void bench_report(const struct bench_result *r)
 {
-	const struct bench_result *r;
-	const struct bench_params *p;
+	const struct bench_params *p = &r->p;
 	u64 ops;
 
-	mutex_lock(&bench_result_lock);
-	r = &bench_last;
-	p = &r->p;
-	if (!r->valid) {
-		seq_puts(m, "runs 0\n");
-		goto out;
-	}
-	seq_printf(m, "strategy %s\n",
-		   p->scenario == BENCH_RCU_FLOOR || p->scenario == BENCH_BARRIER ?
-		   "none" : cacheproxy_strategy_name(p->strategy));
-	seq_printf(m, "scenario %s\n", bench_scenario_names[p->scenario]);
-	seq_printf(m, "keys %u\nthreads %u\nburst %u\nrounds %u\n", p->keys,
-		   p->threads, p->burst, p->rounds);
-	seq_printf(m, "load_delay_us %u\nloader_max_active %u\ncapacity %u\n",
-		   p->load_delay_us, p->loader_max_active, r->capacity);
-	seq_printf(m, "interrupted %d\n", r->interrupted);
-	seq_printf(m, "ns %llu\n", r->ns);
-	seq_printf(m, "bursts %llu\n", r->bursts);
-	seq_printf(m, "ns_per_burst %llu\n",
-		   r->bursts ? div64_u64(r->ns, r->bursts) : 0);
+	pr_info("begin %u\n", run_id);
+	pr_info("strategy %s\n",
+		p->scenario == BENCH_RCU_FLOOR || p->scenario == BENCH_BARRIER ?
+		"none" : cacheproxy_strategy_name(p->strategy));
+	pr_info("scenario %s\n", bench_scenario_names[p->scenario]);
+	pr_info("keys %u\n", p->keys);
+	pr_info("threads %u\n", p->threads);
+	pr_info("burst %u\n", p->burst);
+	pr_info("rounds %u\n", p->rounds);
+	pr_info("load_delay_us %u\n", p->load_delay_us);
+	pr_info("loader_max_active %u\n", p->loader_max_active);
+	pr_info("capacity %u\n", r->capacity);
+	pr_info("interrupted %d\n", r->interrupted);
+	pr_info("ns %llu\n", r->ns);
+	pr_info("bursts %llu\n", r->bursts);
+	pr_info("ns_per_burst %llu\n",
+		r->bursts ? div64_u64(r->ns, r->bursts) : 0);
 	ops = p->scenario == BENCH_BARRIER ? r->bursts : r->lookups;
-	seq_printf(m, "lookups %llu\n", r->lookups);
-	seq_printf(m, "ns_per_op %llu\n", ops ? div64_u64(r->ns, ops) : 0);
-	seq_printf(m, "ops_per_sec %llu\n",
-		   r->ns ? div64_u64(ops * NSEC_PER_SEC, r->ns) : 0);
+	pr_info("lookups %llu\n", r->lookups);
+	pr_info("ns_per_op %llu\n", ops ? div64_u64(r->ns, ops) : 0);
+	pr_info("ops_per_sec %llu\n",
+		r->ns ? div64_u64(ops * NSEC_PER_SEC, r->ns) : 0);
 	if (r->have_stats) {
-		seq_printf(m, "hits %llu\nmisses %llu\n", r->st.hits,
-			   r->st.misses);
-		seq_printf(m, "loads_started %llu\ncoalesced %llu\n",
-			   r->st.loads_started, r->st.coalesced);
-		seq_printf(m, "evictions %llu\nentries %llu\n",
-			   r->st.evictions, r->st.entries);
-		bench_print_ratio(m, "hit_ratio", r->st.hits, r->st.lookups,
-				  4);
+		pr_info("hits %llu\n", r->st.hits);
+		pr_info("misses %llu\n", r->st.misses);
+		pr_info("loads_started %llu\n", r->st.loads_started);
+		pr_info("coalesced %llu\n", r->st.coalesced);
+		pr_info("evictions %llu\n", r->st.evictions);
+		pr_info("entries %llu\n", r->st.entries);
+		bench_print_ratio("hit_ratio", r->st.hits, r->st.lookups, 4);
 		if (p->scenario != BENCH_HIT)
-			bench_print_ratio(m, "loads_per_key",
-					  r->st.loads_started, r->distinct, 2);
+			bench_print_ratio("loads_per_key", r->st.loads_started,
+					  r->distinct, 2);
 	}
-	seq_printf(m, "distinct_keys %llu\n", r->distinct);
-	seq_printf(m, "wrong %llu\nerrors %llu\nfirst_error %d\n", r->wrong,
-		   r->errors, r->first_error);
-out:
-	mutex_unlock(&bench_result_lock);
-	return 0;
+	pr_info("distinct_keys %llu\n", r->distinct);
+	pr_info("wrong %llu\n", r->wrong);
+	pr_info("errors %llu\n", r->errors);
+	pr_info("first_error %d\n", r->first_error);
+	pr_info("end %u\n", run_id);
 }
 
-static int bench_open(struct inode *inode, struct file *file)
+/* ---- init and exit ---- */
+
+static int __init cacheproxy_bench_init(void)
 {
-	return single_open(file, bench_show, NULL);
+	struct bench_result *r;
+	struct bench_params p;
+	int ret;
+
+	ret = bench_params_get(&p);
+	if (ret)
+		return ret;
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	ret = bench_run(&p, r);
+	if (r->valid)
+		bench_report(r);
+	if (!ret && (r->wrong || r->errors)) {
+		pr_err("FAILURE: %llu wrong answers, %llu failed lookups (first error %d)\n",
+		       r->wrong, r->errors, r->first_error);
+		ret = -EINVAL;
+	}
+	kfree(r);
+	return ret;
 }
 
-static const struct file_operations bench_fops = {
-	.owner = THIS_MODULE,
-	.open = bench_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.write = bench_write,
-	.release = single_release,
-};
-
-/*
- * Creates /sys/kernel/debug/cacheproxy/bench. Without debugfs the module
- * loads without the benchmark.
- */
-int cacheproxy_bench_init(void)
+/* Nothing to undo: the run ended, and its threads were reaped, in init. */
+static void __exit cacheproxy_bench_exit(void)
 {
-	bench_dir = debugfs_create_dir("cacheproxy", NULL);
-	debugfs_create_file("bench", 0600, bench_dir, NULL, &bench_fops);
-	return 0;
 }
 
-/*
- * Removes the file. debugfs waits for a write in progress to return, and
- * an open file holds a reference on the module, so no run outlives us.
- */
-void cacheproxy_bench_uninit(void)
-{
-	debugfs_remove(bench_dir);
-}
+module_init(cacheproxy_bench_init);
+module_exit(cacheproxy_bench_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("In-kernel benchmark of cacheproxy: one run per load, parameters at insmod");
+MODULE_AUTHOR("The cacheproxy authors");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
