@@ -247,6 +247,52 @@ static void gauge_never_negative(struct kunit *test)
 }
 
 /*
+ * The stats file's one list of counters names every per-CPU counter once,
+ * plus "lookups"; reading sums each counter into its own field (each
+ * counter given a different value here), and lookups is hits + misses.
+ */
+static void counter_fields(struct kunit *test)
+{
+	unsigned int seen[CACHEPROXY_NR_COUNTERS] = { };
+	const struct cacheproxy_counter_field *f;
+	struct cacheproxy_counters c;
+	struct cacheproxy_stats *st;
+	unsigned int i, j, derived = 0;
+
+	st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	KUNIT_ASSERT_EQ(test, cacheproxy_counters_init(&c), 0);
+	for (i = 0; i < CACHEPROXY_NR_COUNTERS; i++)
+		cacheproxy_counters_add(&c, i, 100 + i);
+	cacheproxy_counters_read(&c, st);
+	cacheproxy_counters_uninit(&c);
+
+	for (i = 0; i < CACHEPROXY_NR_COUNTER_FIELDS; i++) {
+		f = &cacheproxy_counter_fields[i];
+		KUNIT_EXPECT_EQ_MSG(test, f->offset % sizeof(u64), 0, "%s",
+				    f->name);
+		KUNIT_EXPECT_LE_MSG(test, f->offset + sizeof(u64), sizeof(*st),
+				    "%s", f->name);
+		for (j = 0; j < i; j++)
+			KUNIT_EXPECT_STRNEQ(test, f->name,
+					    cacheproxy_counter_fields[j].name);
+		if (f->ctr < 0) {
+			derived++;
+			KUNIT_EXPECT_STREQ(test, f->name, "lookups");
+			continue;
+		}
+		KUNIT_ASSERT_LT(test, f->ctr, CACHEPROXY_NR_COUNTERS);
+		seen[f->ctr]++;
+		KUNIT_EXPECT_EQ_MSG(test, cacheproxy_counter_field_value(st, f),
+				    100 + f->ctr, "%s", f->name);
+	}
+	KUNIT_EXPECT_EQ(test, derived, 1);
+	for (i = 0; i < CACHEPROXY_NR_COUNTERS; i++)
+		KUNIT_EXPECT_EQ_MSG(test, seen[i], 1, "counter %u", i);
+	KUNIT_EXPECT_EQ(test, st->lookups, st->hits + st->misses);
+}
+
+/*
  * The histogram's sampling: on a fresh CPU slot the first lookup is timed;
  * then every gap between timed lookups is 1..2N-1, and the mean of 2000
  * gaps is within 8 % of N (more than 6 standard deviations of the mean).
@@ -641,6 +687,7 @@ static struct kunit_case cacheproxy_harden_cases[] = {
 	KUNIT_CASE_PARAM(signal_ends_wait, cacheproxy_kunit_strategies),
 	KUNIT_CASE_PARAM(entries_dump_escaped, cacheproxy_kunit_strategies),
 	KUNIT_CASE(gauge_never_negative),
+	KUNIT_CASE(counter_fields),
 	KUNIT_CASE(sample_gaps),
 	KUNIT_CASE_PARAM(eviction_under_sticky_refs,
 			 cacheproxy_kunit_strategies),

@@ -9,11 +9,35 @@
 #include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/percpu.h>
+#include <linux/stddef.h>
 #include <linux/random.h>
 #include <linux/string.h>
 #include <kunit/visibility.h>
 
 #include "counters.h"
+
+#define FIELD(name, ctr)	\
+	{ #name, offsetof(struct cacheproxy_stats, name), ctr }
+
+const struct cacheproxy_counter_field
+cacheproxy_counter_fields[CACHEPROXY_NR_COUNTER_FIELDS] = {
+	FIELD(lookups, -1),
+	FIELD(hits, CACHEPROXY_CTR_HITS),
+	FIELD(misses, CACHEPROXY_CTR_MISSES),
+	FIELD(loads_started, CACHEPROXY_CTR_LOADS_STARTED),
+	FIELD(loads_ok, CACHEPROXY_CTR_LOADS_OK),
+	FIELD(loads_failed, CACHEPROXY_CTR_LOADS_FAILED),
+	FIELD(coalesced, CACHEPROXY_CTR_COALESCED),
+	FIELD(evictions, CACHEPROXY_CTR_EVICTIONS),
+	FIELD(expirations, CACHEPROXY_CTR_EXPIRATIONS),
+	FIELD(invalidations, CACHEPROXY_CTR_INVALIDATIONS),
+	FIELD(entries, CACHEPROXY_CTR_ENTRIES),
+	FIELD(inflight, CACHEPROXY_CTR_INFLIGHT),
+	FIELD(nomem, CACHEPROXY_CTR_NOMEM),
+	FIELD(refused, CACHEPROXY_CTR_REFUSED),
+	FIELD(bytes, CACHEPROXY_CTR_BYTES),
+};
+EXPORT_SYMBOL_IF_KUNIT(cacheproxy_counter_fields);
 
 /* A gauge summed while it moves may dip below zero: report 0 then. */
 static u64 gauge(u64 sum)
@@ -78,21 +102,17 @@ void cacheproxy_counters_read(struct cacheproxy_counters *c,
 		for (i = 0; i < CACHEPROXY_LAT_BUCKETS; i++)
 			out->lat_ns_log2[i] += READ_ONCE(p->lat[i]);
 	}
-	out->hits = sum[CACHEPROXY_CTR_HITS];
-	out->misses = sum[CACHEPROXY_CTR_MISSES];
+	for (i = 0; i < CACHEPROXY_NR_COUNTER_FIELDS; i++) {
+		const struct cacheproxy_counter_field *f =
+			&cacheproxy_counter_fields[i];
+		u64 *field = (u64 *)((char *)out + f->offset);
+
+		if (f->ctr < 0)
+			continue;
+		*field = f->ctr < CACHEPROXY_NR_EVENTS ? sum[f->ctr] :
+			 gauge(sum[f->ctr]);
+	}
 	out->lookups = out->hits + out->misses;
-	out->loads_started = sum[CACHEPROXY_CTR_LOADS_STARTED];
-	out->loads_ok = sum[CACHEPROXY_CTR_LOADS_OK];
-	out->loads_failed = sum[CACHEPROXY_CTR_LOADS_FAILED];
-	out->coalesced = sum[CACHEPROXY_CTR_COALESCED];
-	out->evictions = sum[CACHEPROXY_CTR_EVICTIONS];
-	out->expirations = sum[CACHEPROXY_CTR_EXPIRATIONS];
-	out->invalidations = sum[CACHEPROXY_CTR_INVALIDATIONS];
-	out->nomem = sum[CACHEPROXY_CTR_NOMEM];
-	out->refused = sum[CACHEPROXY_CTR_REFUSED];
-	out->entries = gauge(sum[CACHEPROXY_CTR_ENTRIES]);
-	out->inflight = gauge(sum[CACHEPROXY_CTR_INFLIGHT]);
-	out->bytes = gauge(sum[CACHEPROXY_CTR_BYTES]);
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_counters_read);
 

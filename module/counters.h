@@ -64,6 +64,36 @@ struct cacheproxy_counters {
 	struct cacheproxy_counters_cpu __percpu *pcpu;
 };
 
+/**
+ * struct cacheproxy_counter_field - a counter as user space reads it
+ * @name:	its name in /proc/cacheproxy/stats
+ * @offset:	its __u64 field in struct cacheproxy_stats
+ * @ctr:	the per-CPU counter it sums, or -1 for "lookups", which is
+ *		hits + misses
+ *
+ * cacheproxy_counter_fields[] is the one list of them, in the order of the
+ * stats file: cacheproxy_counters_read() fills the struct from it and the
+ * stats file prints it.
+ */
+struct cacheproxy_counter_field {
+	const char *name;
+	size_t offset;
+	int ctr;
+};
+
+#define CACHEPROXY_NR_COUNTER_FIELDS	(CACHEPROXY_NR_COUNTERS + 1)
+
+extern const struct cacheproxy_counter_field
+	cacheproxy_counter_fields[CACHEPROXY_NR_COUNTER_FIELDS];
+
+/* The value of field @f of @st (a field of cacheproxy_counter_fields[]). */
+static inline u64
+cacheproxy_counter_field_value(const struct cacheproxy_stats *st,
+			       const struct cacheproxy_counter_field *f)
+{
+	return *(const u64 *)((const char *)st + f->offset);
+}
+
 int cacheproxy_counters_init(struct cacheproxy_counters *c);
 void cacheproxy_counters_uninit(struct cacheproxy_counters *c);
 void cacheproxy_counters_lat(struct cacheproxy_counters *c, u64 ns);

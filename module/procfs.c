@@ -50,6 +50,7 @@
 #include <linux/uaccess.h>
 
 #include "cache.h"
+#include "counters.h"
 #include "entry.h"
 #include "procfs.h"
 
@@ -219,21 +220,13 @@ static int stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "strategy %s\n", st.strategy);
 	seq_printf(m, "dedup %d\n", cacheproxy_cache_dedup(procfs_cache));
 	seq_printf(m, "lat_sample %u\n", st.lat_sample);
-	seq_printf(m, "lookups %llu\n", st.lookups);
-	seq_printf(m, "hits %llu\n", st.hits);
-	seq_printf(m, "misses %llu\n", st.misses);
-	seq_printf(m, "loads_started %llu\n", st.loads_started);
-	seq_printf(m, "loads_ok %llu\n", st.loads_ok);
-	seq_printf(m, "loads_failed %llu\n", st.loads_failed);
-	seq_printf(m, "coalesced %llu\n", st.coalesced);
-	seq_printf(m, "evictions %llu\n", st.evictions);
-	seq_printf(m, "expirations %llu\n", st.expirations);
-	seq_printf(m, "invalidations %llu\n", st.invalidations);
-	seq_printf(m, "entries %llu\n", st.entries);
-	seq_printf(m, "inflight %llu\n", st.inflight);
-	seq_printf(m, "nomem %llu\n", st.nomem);
-	seq_printf(m, "refused %llu\n", st.refused);
-	seq_printf(m, "bytes %llu\n", st.bytes);
+	for (i = 0; i < CACHEPROXY_NR_COUNTER_FIELDS; i++) {
+		const struct cacheproxy_counter_field *f =
+			&cacheproxy_counter_fields[i];
+
+		seq_printf(m, "%s %llu\n", f->name,
+			   cacheproxy_counter_field_value(&st, f));
+	}
 	for (i = 0; i < CACHEPROXY_LAT_BUCKETS; i++)
 		seq_printf(m, "lat_ns_log2_%u %llu\n", i, st.lat_ns_log2[i]);
 	return 0;
