@@ -21,6 +21,7 @@
 #include <linux/timekeeping.h>
 #include <kunit/visibility.h>
 
+#include "cache_object.h"
 #include "entry.h"
 #include "flight.h"
 #include "strategy.h"
@@ -177,6 +178,15 @@ static int config_check(const struct cacheproxy_config *cfg)
  */
 struct cacheproxy_cache *cacheproxy_cache_create(const struct cacheproxy_config *cfg)
 {
+	const struct cacheproxy_loader_config lcfg = {
+		.user = cfg->loader == CACHEPROXY_LOADER_USER,
+		.max_active = cfg->loader_max_active,
+		.delay_us = cfg->load_delay_us,
+		.slow_ms = cfg->slow_load_ms,
+		.upcall_timeout_ms = cfg->upcall_timeout_ms,
+		/* every queued load belongs to a flight */
+		.max_queued = cfg->max_inflight,
+	};
 	struct cacheproxy_cache *cache;
 	int ret;
 
@@ -202,8 +212,7 @@ struct cacheproxy_cache *cacheproxy_cache_create(const struct cacheproxy_config 
 	ret = cacheproxy_counters_init(&cache->counters);
 	if (ret)
 		goto err_counters;
-	ret = cacheproxy_loader_init(&cache->loader, &cache->cfg,
-				     &cache->counters);
+	ret = cacheproxy_loader_init(&cache->loader, &lcfg, &cache->counters);
 	if (ret)
 		goto err_loader;
 	ret = cache->ops->init(cache);

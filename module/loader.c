@@ -28,7 +28,6 @@
 
 #include <linux/cacheproxy.h>
 
-#include "cache.h"
 #include "counters.h"
 #include "entry.h"
 #include "loader.h"
@@ -121,24 +120,24 @@ static void loader_work(struct work_struct *work)
 }
 
 int cacheproxy_loader_init(struct cacheproxy_loader *l,
-			   const struct cacheproxy_config *cfg,
+			   const struct cacheproxy_loader_config *cfg,
 			   struct cacheproxy_counters *counters)
 {
 	l->wq = alloc_workqueue("cacheproxy-load", WQ_UNBOUND,
-				cfg->loader_max_active);
+				cfg->max_active);
 	if (!l->wq)
 		return -ENOMEM;
 	atomic64_set(&l->seq, 0);
 	init_waitqueue_head(&l->wait);
 	l->gate_closed = false;
 	l->stopping = false;
-	l->delay_us = cfg->load_delay_us;
-	l->slow_ms = cfg->slow_load_ms;
+	l->delay_us = cfg->delay_us;
+	l->slow_ms = cfg->slow_ms;
 	l->counters = counters;
-	l->user = cfg->loader == CACHEPROXY_LOADER_USER;
+	l->user = cfg->user;
 	if (l->user &&
 	    cacheproxy_upcall_init(&l->up, cfg->upcall_timeout_ms,
-				   cfg->max_inflight, l->wq)) {
+				   cfg->max_queued, l->wq)) {
 		destroy_workqueue(l->wq);
 		l->wq = NULL;
 		return -ENOMEM;

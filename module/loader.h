@@ -18,7 +18,6 @@
 /* The synthetic loader's longest value, "KEY:N" with N a decimal u64. */
 #define CACHEPROXY_SYNTH_VALUE_MAX	(CACHEPROXY_KEY_MAX + 1 + 20)
 
-struct cacheproxy_config;
 struct cacheproxy_counters;
 struct cacheproxy_entry;
 
@@ -94,8 +93,29 @@ struct cacheproxy_loader {
 	struct cacheproxy_upcall up;
 };
 
+/**
+ * struct cacheproxy_loader_config - what a loader is made from
+ * @user:		daemons answer the loads (loader=user), else synthetic
+ * @max_active:		concurrency of the loader's workqueue
+ * @delay_us:		time one synthetic load takes
+ * @slow_ms:		time one synthetic load of a "slow-" key takes
+ * @upcall_timeout_ms:	@user: how long daemons have to answer a load
+ * @max_queued:		@user: most loads queued for the daemons at once
+ *
+ * The cache fills it from its own configuration (struct cacheproxy_config),
+ * which the loader does not see.
+ */
+struct cacheproxy_loader_config {
+	bool user;
+	unsigned int max_active;
+	unsigned int delay_us;
+	unsigned int slow_ms;
+	unsigned int upcall_timeout_ms;
+	unsigned int max_queued;
+};
+
 int cacheproxy_loader_init(struct cacheproxy_loader *l,
-			   const struct cacheproxy_config *cfg,
+			   const struct cacheproxy_loader_config *cfg,
 			   struct cacheproxy_counters *counters);
 void cacheproxy_loader_stop(struct cacheproxy_loader *l);
 void cacheproxy_loader_drain(struct cacheproxy_loader *l);
