@@ -24,6 +24,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "cache_object.h"
 #include "entry.h"
 #include "flight.h"
 #include "plant.h"

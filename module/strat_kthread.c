@@ -53,6 +53,7 @@
 #include <linux/string.h>
 #include <linux/wait.h>
 
+#include "cache_object.h"
 #include "entry.h"
 #include "flight.h"
 #include "strategy.h"

@@ -45,6 +45,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
+#include "cache_object.h"
 #include "entry.h"
 #include "flight.h"
 #include "strategy.h"

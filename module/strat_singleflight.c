@@ -37,6 +37,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
+#include "cache_object.h"
 #include "entry.h"
 #include "flight.h"
 #include "plant.h"

@@ -27,6 +27,7 @@
 #include <linux/slab.h>
 #include <linux/time64.h>
 
+#include "cache_object.h"
 #include "counters.h"
 #include "entry.h"
 #include "strategy.h"

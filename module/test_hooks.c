@@ -8,6 +8,7 @@
 #include <linux/wait.h>
 #include <kunit/visibility.h>
 
+#include "cache_object.h"
 #include "loader.h"
 #include "strategy.h"
 #include "test_hooks.h"
