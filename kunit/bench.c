@@ -76,7 +76,7 @@ static const char * const bench_scenario_names[] = {
 	[BENCH_BARRIER] = "barrier",
 };
 
-/* What a command asks for, checked by bench_parse(). */
+/* What a run asks for, checked by bench_params_get(). */
 struct bench_params {
 	enum cacheproxy_strategy strategy;
 	enum bench_scenario scenario;
@@ -331,16 +331,16 @@ static void bench_group_loop(struct bench_worker *w)
 static void bench_flat_loop(struct bench_worker *w)
 {
 	struct bench_run *b = w->run;
-	unsigned int keys = b->p.keys;
-	unsigned int off = (u64)w->index * keys / b->p.threads;
+	unsigned int nkeys = b->p.keys;
+	unsigned int off = (u64)w->index * nkeys / b->p.threads;
 	unsigned int r, i;
 
 	for (r = 0; r < b->p.rounds; r++) {
-		for (i = 0; i < keys; i++) {
+		for (i = 0; i < nkeys; i++) {
 			unsigned int idx = off + i;
 
-			if (idx >= keys)
-				idx -= keys;
+			if (idx >= nkeys)
+				idx -= nkeys;
 			bench_one(w, idx);
 			if (!(i & 63)) {
 				if (READ_ONCE(b->stop))
@@ -421,9 +421,12 @@ static int bench_setup(struct bench_run *b)
 	b->keys = kvmalloc_array(p->keys, sizeof(*b->keys), GFP_KERNEL);
 	if (!b->keys)
 		return -ENOMEM;
-	for (i = 0; i < p->keys; i++)
+	for (i = 0; i < p->keys; i++) {
 		b->keys[i].len = scnprintf(b->keys[i].s, sizeof(b->keys[i].s),
 					   "key-%u", i);
+		if (!(i & 1023))
+			cond_resched();
+	}
 
 	if (p->scenario == BENCH_RCU_FLOOR) {
 		ret = cacheproxy_floor_init(&b->floor, bench_capacity(p));
@@ -515,12 +518,18 @@ static void bench_teardown(struct bench_run *b)
 	kvfree(b->keys);
 }
 
-/* Asks every thread to stop after the lookup in hand. */
+/*
+ * Asks every thread to stop after the lookup in hand; shutting the cache
+ * down answers a lookup waiting for a load at once (-ESHUTDOWN), so that
+ * none waits out its load.
+ */
 static void bench_stop(struct bench_run *b)
 {
 	unsigned int i;
 
 	WRITE_ONCE(b->stop, true);
+	if (b->cache)
+		cacheproxy_cache_shutdown(b->cache);
 	for (i = 0; i < b->ngroups; i++)
 		wake_up_all(&b->groups[i].wait);
 }
@@ -747,8 +756,10 @@ static int bench_params_get(struct bench_params *p)
 		}
 		break;
 	case BENCH_MULTIKEY:
+		/* 4 x burst, or the most that fits, a multiple of burst */
 		if (!p->threads)
-			p->threads = min(4 * p->burst, BENCH_THREADS_MAX);
+			p->threads = min(4U, BENCH_THREADS_MAX / p->burst) *
+				     p->burst;
 		if (p->threads % p->burst) {
 			pr_err("threads=%u: multikey needs a multiple of burst (%u)\n",
 			       p->threads, p->burst);
@@ -764,6 +775,13 @@ static int bench_params_get(struct bench_params *p)
 	if (p->threads > BENCH_THREADS_MAX) {
 		pr_err("threads=%u out of range (1..%u)\n", p->threads,
 		       BENCH_THREADS_MAX);
+		return -EINVAL;
+	}
+	/* one bound on a run's work: bursts in all, or each thread's lookups */
+	if ((p->bursts ? p->bursts : (u64)p->keys * p->rounds) >
+	    BENCH_BURSTS_MAX) {
+		pr_err("keys x rounds (or bursts) above %llu\n",
+		       BENCH_BURSTS_MAX);
 		return -EINVAL;
 	}
 	/* the cache's own range checks, in its words */
@@ -830,7 +848,7 @@ static void bench_report(const struct bench_result *r)
 	pr_info("lookups %llu\n", r->lookups);
 	pr_info("ns_per_op %llu\n", ops ? div64_u64(r->ns, ops) : 0);
 	pr_info("ops_per_sec %llu\n",
-		r->ns ? div64_u64(ops * NSEC_PER_SEC, r->ns) : 0);
+		r->ns ? mul_u64_u64_div_u64(ops, NSEC_PER_SEC, r->ns) : 0);
 	if (r->have_stats) {
 		pr_info("hits %llu\n", r->st.hits);
 		pr_info("misses %llu\n", r->st.misses);

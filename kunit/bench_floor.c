@@ -15,6 +15,7 @@
 #include <linux/overflow.h>
 #include <linux/random.h>
 #include <linux/rculist.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -100,6 +101,8 @@ void cacheproxy_floor_uninit(struct cacheproxy_floor *t)
 	for (i = 0; i < 1U << t->bits; i++) {
 		hlist_for_each_entry_safe(e, tmp, &t->buckets[i], node)
 			kfree(e);
+		if (!(i & 1023))
+			cond_resched();
 	}
 	kvfree(t->buckets);
 	t->buckets = NULL;

@@ -22,8 +22,9 @@
 /**
  * struct cacheproxy_start_gate - where the threads of a burst meet
  * @arrived:	threads at the gate so far
- * @open:	set once, by whoever opens it; WRITE_ONCE/READ_ONCE, and the
- *		waitqueue's lock orders it with the sleepers' checks
+ * @open:	set once, with release, by whoever opens it; read with
+ *		acquire, so that a thread past the gate sees what the opener
+ *		wrote before opening it, whether it slept or not
  * @wq:		where threads wait for @open, and an opener for @arrived
  *
  * Used once: the threads arrive, one party (the last thread, or a test
@@ -58,8 +59,16 @@ cacheproxy_start_gate_arrive(struct cacheproxy_start_gate *g)
 /* Opens the gate: every thread waiting there goes on. */
 static inline void cacheproxy_start_gate_open(struct cacheproxy_start_gate *g)
 {
-	WRITE_ONCE(g->open, true);
+	/* pairs with the acquire in cacheproxy_start_gate_wait() */
+	smp_store_release(&g->open, true);
 	wake_up_all(&g->wq);
+}
+
+/* Whether the gate is open, and what its opener wrote before is seen. */
+static inline bool cacheproxy_start_gate_is_open(struct cacheproxy_start_gate *g)
+{
+	/* pairs with the release in cacheproxy_start_gate_open() */
+	return smp_load_acquire(&g->open);
 }
 
 /*
@@ -68,8 +77,9 @@ static inline void cacheproxy_start_gate_open(struct cacheproxy_start_gate *g)
  */
 static inline bool cacheproxy_start_gate_wait(struct cacheproxy_start_gate *g)
 {
-	wait_event_idle(g->wq, READ_ONCE(g->open) || kthread_should_stop());
-	return READ_ONCE(g->open);
+	wait_event_idle(g->wq,
+			cacheproxy_start_gate_is_open(g) || kthread_should_stop());
+	return cacheproxy_start_gate_is_open(g);
 }
 
 /*

@@ -16,11 +16,11 @@
 
 #include "counters.h"
 
+/* NAME, a __u64 field of struct cacheproxy_stats, sums counter CTR. */
 #define FIELD(name, ctr)	\
 	{ #name, offsetof(struct cacheproxy_stats, name), ctr }
 
-const struct cacheproxy_counter_field
-cacheproxy_counter_fields[CACHEPROXY_NR_COUNTER_FIELDS] = {
+const struct cacheproxy_counter_field cacheproxy_counter_fields[] = {
 	FIELD(lookups, -1),
 	FIELD(hits, CACHEPROXY_CTR_HITS),
 	FIELD(misses, CACHEPROXY_CTR_MISSES),
@@ -38,6 +38,10 @@ cacheproxy_counter_fields[CACHEPROXY_NR_COUNTER_FIELDS] = {
 	FIELD(bytes, CACHEPROXY_CTR_BYTES),
 };
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_counter_fields);
+
+/* every counter has its field (plus lookups): no entry is left zero */
+static_assert(ARRAY_SIZE(cacheproxy_counter_fields) ==
+	      CACHEPROXY_NR_COUNTER_FIELDS);
 
 /* A gauge summed while it moves may dip below zero: report 0 then. */
 static u64 gauge(u64 sum)

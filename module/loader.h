@@ -120,7 +120,6 @@ int cacheproxy_loader_init(struct cacheproxy_loader *l,
 void cacheproxy_loader_stop(struct cacheproxy_loader *l);
 void cacheproxy_loader_drain(struct cacheproxy_loader *l);
 void cacheproxy_loader_uninit(struct cacheproxy_loader *l);
-void cacheproxy_loader_gate(struct cacheproxy_loader *l, bool closed);
 void cacheproxy_load_init(struct cacheproxy_load *load, const char *key,
 			  size_t key_len, u32 hash);
 void cacheproxy_loader_queue(struct cacheproxy_loader *l,

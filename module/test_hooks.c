@@ -9,8 +9,6 @@
 #include <kunit/visibility.h>
 
 #include "cache_object.h"
-#include "loader.h"
-#include "strategy.h"
 #include "test_hooks.h"
 
 /* Test hook: moves the cache's clock @ns forward. */
@@ -26,7 +24,8 @@ EXPORT_SYMBOL_IF_KUNIT(cacheproxy_test_advance_clock);
  */
 void cacheproxy_test_gate_loads(struct cacheproxy_cache *cache, bool closed)
 {
-	cacheproxy_loader_gate(&cache->loader, closed);
+	WRITE_ONCE(cache->loader.gate_closed, closed);
+	wake_up_all(&cache->loader.wait);
 }
 EXPORT_SYMBOL_IF_KUNIT(cacheproxy_test_gate_loads);
 
