@@ -19,6 +19,13 @@ CP_SRC_PKG=linux-source-6.12
 # (scripts/negative-control), is not one of them.
 CP_STRATEGIES="spinlock kthread shard singleflight"
 
+# The strategy the module runs when strategy= is not given (module/params.c),
+# one of $CP_STRATEGIES: the scripts' default where one strategy is enough
+# (the demo, the benchmarks' single-strategy figures); the guests get it
+# from vm-run too.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+CP_DEFAULT_STRATEGY=shard
+
 # The strategies whose concurrent misses of a key share one load, stated
 # here apart from the module's own "dedup" line, which the tools trust:
 # scripts/torture-report requires the stress tool's same-N check to have
