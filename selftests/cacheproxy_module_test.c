@@ -153,7 +153,8 @@ static void unknown_strategy_line(char *buf, size_t size)
 
 TEST(insmod_out_of_range)
 {
-	char params[256], line[256], seen[4096];
+	char params[256], line[256], strategy_msg[128], seen[4096];
+	const char *msg;
 	size_t i;
 	int kmsg, ret;
 
@@ -164,11 +165,13 @@ TEST(insmod_out_of_range)
 		/* Alone, and among good values of every other parameter. */
 		snprintf(params, sizeof(params), "%s %s", CP_PARAMS,
 			 out_of_range[i].params);
-		if (out_of_range[i].line)
-			snprintf(line, sizeof(line), CP_MODULE ": %s",
-				 out_of_range[i].line);
-		else
-			unknown_strategy_line(line, sizeof(line));
+		msg = out_of_range[i].line;
+		if (!msg) {
+			unknown_strategy_line(strategy_msg,
+					      sizeof(strategy_msg));
+			msg = strategy_msg;
+		}
+		snprintf(line, sizeof(line), CP_MODULE ": %s", msg);
 		EXPECT_REFUSED(out_of_range[i].params);
 		ret = kmsg_find(kmsg, line, seen, sizeof(seen));
 		EXPECT_EQ(1, ret) TH_LOG("'%s': no line '%s' in the log (%s):\n%s",
