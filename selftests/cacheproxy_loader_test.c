@@ -96,13 +96,9 @@ static bool getter_join(struct getter *g, int ms)
 
 static int attach(int dev, unsigned int flags)
 {
-	struct cacheproxy_loader_attach a = {
-		.size = sizeof(a),
-		.flags = flags,
-	};
-	int fd = ioctl(dev, CACHEPROXY_IOC_LOADER_ATTACH, &a);
+	struct cacheproxy_loader_attach a;
 
-	return fd < 0 ? -errno : fd;
+	return cp_dev_loader_attach(dev, flags, &a);
 }
 
 /* One request as read: id and key (NUL-terminated). */

@@ -74,6 +74,7 @@
 /* How long unloading may be refused while loads drain. */
 #define CP_UNLOAD_MS		10000
 
+/* CLOCK_MONOTONIC in milliseconds. */
 long long cp_now_ms(void);
 
 /* $CACHEPROXY_KO, or CP_KO_DEFAULT. */

@@ -85,6 +85,18 @@ int cp_dev_stats(int fd, struct cacheproxy_stats *st)
 	return 0;
 }
 
+int cp_dev_loader_attach(int fd, unsigned int flags,
+			 struct cacheproxy_loader_attach *a)
+{
+	int ch;
+
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->flags = flags;
+	ch = ioctl(fd, CACHEPROXY_IOC_LOADER_ATTACH, a);
+	return ch < 0 ? -errno : ch;
+}
+
 int cp_proc_dedup(const char *path)
 {
 	unsigned long long v;

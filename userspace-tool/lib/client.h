@@ -18,6 +18,7 @@
 #define CP_DEFAULT_PROC_STATS	CP_PROC_DIR "stats"
 
 struct cacheproxy_batch_item;
+struct cacheproxy_loader_attach;
 struct cacheproxy_stats;
 
 /* Returns an fd opened O_RDWR | O_CLOEXEC, or a negative errno. */
@@ -46,6 +47,14 @@ int cp_dev_flush(int fd);
  * not NUL-terminate is -EBADMSG: on success it always is.
  */
 int cp_dev_stats(int fd, struct cacheproxy_stats *st);
+
+/*
+ * CACHEPROXY_IOC_LOADER_ATTACH with @flags (CACHEPROXY_LOADER_*): the new
+ * channel's fd, or -errno. @a (zeroed first, its size set) holds what the
+ * kernel wrote back.
+ */
+int cp_dev_loader_attach(int fd, unsigned int flags,
+			 struct cacheproxy_loader_attach *a);
 
 /*
  * Whether the module's strategy shares one load among concurrent misses of
