@@ -45,7 +45,6 @@
 #define CP_KUNIT_MODULE		"cacheproxy_kunit"
 #define CP_KO_DEFAULT		"/opt/cacheproxy/cacheproxy.ko"
 #define CP_DEV			CP_DEFAULT_DEVICE
-#define CP_PROC			CP_PROC_DIR
 #define CP_PROC_LOOKUP		CP_DEFAULT_PROC_LOOKUP
 #define CP_PROC_STATS		CP_DEFAULT_PROC_STATS
 #define CP_PROC_ENTRIES		CP_PROC_DIR "entries"
