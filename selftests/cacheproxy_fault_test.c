@@ -529,7 +529,7 @@ TEST_F_TIMEOUT(fault, lookup_get_fail_nth, 300)
 		memset(val, 0, sizeof(val));
 		ASSERT_EQ(0, nth_set(self->nth, n));
 		ret = cp_dev_get(self->dev, key, strlen(key), val, sizeof(val),
-			     &len);
+				 &len);
 		left = nth_done(self->nth);
 		ASSERT_LE(0, left);
 		c.steps = n;
@@ -627,8 +627,8 @@ TEST_F_TIMEOUT(fault, lookup_batch_fail_nth, 300)
 			ASSERT_GE((__u32)CACHEPROXY_VALUE_MAX,
 				  items[i].value_len);
 			ASSERT_EQ(0, cp_parse_value(keys[i], strlen(keys[i]),
-						   vals[i], items[i].value_len,
-						   &seq))
+						    vals[i], items[i].value_len,
+						    &seq))
 				TH_LOG("step %u item %u: '%.*s'", n, i,
 				       (int)items[i].value_len, vals[i]);
 		}

@@ -1189,7 +1189,8 @@ TEST_F(abi, stats_v3_refused)
 	EXPECT_LE(3U, st.version);
 	ASSERT_TRUE(h_has_refused(&st)) TH_LOG("STATS is %u bytes", st.size);
 	EXPECT_EQ(0ULL, st.refused);
-	ASSERT_EQ(0, cp_proc_stat(CP_PROC_STATS, "refused", &v)) TH_LOG("no 'refused N' line");
+	ASSERT_EQ(0, cp_proc_stat(CP_PROC_STATS, "refused", &v))
+		TH_LOG("no 'refused N' line");
 	EXPECT_EQ(0ULL, v);
 }
 
@@ -1256,7 +1257,8 @@ TEST_F(abi, batch_item_size)
 				continue;
 			EXPECT_TRUE(it->value_len <= CACHEPROXY_VALUE_MAX &&
 				    !cp_parse_value(keys[i], strlen(keys[i]),
-						    vals[i], it->value_len, &seq))
+						    vals[i], it->value_len,
+						    &seq))
 				TH_LOG("item_size %u, item %zu", good[g], i);
 		}
 	}

@@ -142,8 +142,8 @@ TEST_F(dev, latency_sampled)
 	ASSERT_EQ(0, quiet_stats(self->dev, &s0));
 	EXPECT_EQ(8U, s0.lat_sample);
 	for (i = 0; i < 800; i++)
-		ASSERT_EQ(0, cp_dev_get(self->dev, "sampled", 7, val, sizeof(val),
-				    &len));
+		ASSERT_EQ(0, cp_dev_get(self->dev, "sampled", 7, val,
+					sizeof(val), &len));
 	ASSERT_EQ(0, quiet_stats(self->dev, &s1));
 	EXPECT_EQ(s0.lookups + 800, s1.lookups);
 	timed = lat_sum(&s1) - lat_sum(&s0);
@@ -156,9 +156,11 @@ TEST_F(dev, get_enospc)
 	char val[VAL_SIZE];
 	size_t full, len, i;
 
-	ASSERT_EQ(0, cp_dev_get(self->dev, "io-small", 8, val, sizeof(val), &full));
+	ASSERT_EQ(0, cp_dev_get(self->dev, "io-small", 8, val, sizeof(val),
+				&full));
 	ASSERT_LT((size_t)2, full);
-	EXPECT_EQ(-ENOSPC, cp_dev_get(self->dev, "io-small", 8, val, full - 1, &len));
+	EXPECT_EQ(-ENOSPC, cp_dev_get(self->dev, "io-small", 8, val, full - 1,
+				      &len));
 	EXPECT_EQ(full, len);
 
 	/* Nothing is written past value_size. */
@@ -175,16 +177,22 @@ TEST_F(dev, get_errors)
 	__u64 seq;
 	size_t len;
 
-	EXPECT_EQ(-ENOENT, cp_dev_get(self->dev, "enoent-io", 9, val, sizeof(val),
-				  &len));
-	EXPECT_EQ(-EIO, cp_dev_get(self->dev, "eio-io", 6, val, sizeof(val), &len));
-	EXPECT_EQ(-EINVAL, cp_dev_get(self->dev, "", 0, val, sizeof(val), &len));
-	EXPECT_EQ(-EINVAL, cp_dev_get(self->dev, "a\0b", 3, val, sizeof(val), &len));
-	EXPECT_EQ(-EINVAL, cp_dev_get(self->dev, "a\nb", 3, val, sizeof(val), &len));
-	EXPECT_EQ(-EINVAL, cp_dev_get(self->dev, "ab\n", 3, val, sizeof(val), &len));
+	EXPECT_EQ(-ENOENT, cp_dev_get(self->dev, "enoent-io", 9, val,
+				      sizeof(val), &len));
+	EXPECT_EQ(-EIO, cp_dev_get(self->dev, "eio-io", 6, val, sizeof(val),
+				   &len));
+	EXPECT_EQ(-EINVAL, cp_dev_get(self->dev, "", 0, val, sizeof(val),
+				      &len));
+	EXPECT_EQ(-EINVAL, cp_dev_get(self->dev, "a\0b", 3, val, sizeof(val),
+				      &len));
+	EXPECT_EQ(-EINVAL, cp_dev_get(self->dev, "a\nb", 3, val, sizeof(val),
+				      &len));
+	EXPECT_EQ(-EINVAL, cp_dev_get(self->dev, "ab\n", 3, val, sizeof(val),
+				      &len));
 	memset(key, 'k', sizeof(key));
-	EXPECT_EQ(-ENAMETOOLONG, cp_dev_get(self->dev, key, CACHEPROXY_KEY_MAX + 1,
-					val, sizeof(val), &len));
+	EXPECT_EQ(-ENAMETOOLONG, cp_dev_get(self->dev, key,
+					    CACHEPROXY_KEY_MAX + 1, val,
+					    sizeof(val), &len));
 	key[CACHEPROXY_KEY_MAX] = '\0';
 	EXPECT_EQ(0, cp_get_seq(self->dev, key, &seq));
 }
@@ -224,7 +232,7 @@ TEST_F(dev, get_batch)
 			continue;
 		ASSERT_GE((__u32)CACHEPROXY_VALUE_MAX, items[i].value_len);
 		EXPECT_EQ(0, cp_parse_value(keys[i], strlen(keys[i]), vals[i],
-					   items[i].value_len, &seq))
+					    items[i].value_len, &seq))
 			TH_LOG("item %zu: '%.*s'", i, (int)items[i].value_len,
 			       vals[i]);
 		if (!strcmp(keys[i], "bt-1")) {
@@ -235,8 +243,8 @@ TEST_F(dev, get_batch)
 		}
 	}
 	/* The ENOSPC item carries the value's length, like GET does. */
-	ASSERT_EQ(0, cp_dev_get(self->dev, "bt-small", 8, vals[0], sizeof(vals[0]),
-			    &full));
+	ASSERT_EQ(0, cp_dev_get(self->dev, "bt-small", 8, vals[0],
+				sizeof(vals[0]), &full));
 	EXPECT_EQ(full, items[5].value_len);
 	/* And the batch's values are in the cache. */
 	ASSERT_EQ(0, cp_get_seq(self->dev, "bt-1", &seq));
@@ -274,7 +282,7 @@ TEST_F(dev, get_batch_count)
 		ASSERT_EQ(0, items[i].status) TH_LOG("item %zu", i);
 		ASSERT_GE((__u32)CACHEPROXY_VALUE_MAX, items[i].value_len);
 		ASSERT_EQ(0, cp_parse_value(keys[i], strlen(keys[i]), vals[i],
-					   items[i].value_len, &seq))
+					    items[i].value_len, &seq))
 			TH_LOG("item %zu", i);
 	}
 	EXPECT_EQ(12345, items[CACHEPROXY_BATCH_MAX].status);
@@ -347,7 +355,8 @@ TEST_F(dev, stats_deltas)
 	ASSERT_EQ(0, quiet_stats(self->dev, &s1));
 	ASSERT_EQ(0, cp_get_seq(self->dev, "sd", &seq));
 	ASSERT_EQ(0, quiet_stats(self->dev, &s2));
-	ASSERT_EQ(-EIO, cp_dev_get(self->dev, "eio-sd", 6, val, sizeof(val), &len));
+	ASSERT_EQ(-EIO, cp_dev_get(self->dev, "eio-sd", 6, val, sizeof(val),
+				   &len));
 	ASSERT_EQ(0, quiet_stats(self->dev, &s3));
 
 	/* A miss. */
@@ -391,7 +400,8 @@ TEST_F(dev, stats_match_proc)
 	for (i = 0; i < cp_nr_counters; i++) {
 		ASSERT_EQ(0, cp_stat_line(text, cp_counters[i].name, &v))
 			TH_LOG("%s", cp_counters[i].name);
-		EXPECT_EQ(cp_counter_value(&st, i), v) TH_LOG("%s", cp_counters[i].name);
+		EXPECT_EQ(cp_counter_value(&st, i), v)
+			TH_LOG("%s", cp_counters[i].name);
 	}
 }
 
@@ -489,7 +499,7 @@ static void batch_check_done(struct __test_metadata *_metadata,
 		ASSERT_GE((__u32)CACHEPROXY_VALUE_MAX, items[i].value_len)
 			TH_LOG("item %zu", i);
 		EXPECT_EQ(0, cp_parse_value(keys[i], strlen(keys[i]), vals[i],
-					   items[i].value_len, &seq))
+					    items[i].value_len, &seq))
 			TH_LOG("item %zu: '%.*s'", i, (int)items[i].value_len,
 			       vals[i]);
 	}

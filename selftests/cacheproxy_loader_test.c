@@ -66,7 +66,7 @@ static void *getter_run(void *arg)
 	struct getter *g = arg;
 
 	g->ret = cp_dev_get(g->dev, g->key, strlen(g->key), g->val,
-			sizeof(g->val), &g->len);
+			    sizeof(g->val), &g->len);
 	g->end_ms = cp_now_ms();
 	__atomic_store_n(&g->done, true, __ATOMIC_RELEASE);
 	return NULL;
@@ -343,8 +343,10 @@ TEST_F(ld, no_daemon)
 	long long t0 = cp_now_ms();
 	size_t len;
 
-	EXPECT_EQ(-ENOTCONN, cp_dev_get(self->dev, "k", 1, val, sizeof(val), &len));
-	EXPECT_EQ(-ENOTCONN, cp_dev_get(self->dev, "k", 1, val, sizeof(val), &len));
+	EXPECT_EQ(-ENOTCONN, cp_dev_get(self->dev, "k", 1, val, sizeof(val),
+					&len));
+	EXPECT_EQ(-ENOTCONN, cp_dev_get(self->dev, "k", 1, val, sizeof(val),
+					&len));
 	EXPECT_GT(LD_PROMPT_MS, cp_now_ms() - t0);
 	ASSERT_EQ(0, cp_stats_quiet(self->dev, &st, LD_WAIT_MS));
 	EXPECT_EQ(2ULL, st.loads_started);
@@ -457,7 +459,7 @@ TEST_F(ld, long_values)
 	EXPECT_EQ(sizeof(v), len);
 	EXPECT_EQ(0, memcmp(buf, v, sizeof(v)));
 	EXPECT_EQ(-ENOSPC, cp_dev_get(self->dev, "big", 3, buf, sizeof(v) - 1,
-				  &len));
+				      &len));
 	EXPECT_EQ(sizeof(v), len);
 	EXPECT_EQ(-ENOSPC, cp_dev_get(self->dev, "big", 3, buf, 276, &len));
 	EXPECT_EQ(sizeof(v), len);
@@ -539,7 +541,8 @@ TEST_F(ld, byte_budget)
 	EXPECT_EQ(0, cp_proc_stat(CP_PROC_STATS, "bytes", &proc));
 	EXPECT_EQ(st.bytes, proc);
 	/* The newest is cached: a hit with its bytes, no request. */
-	EXPECT_EQ(0, cp_dev_get(self->dev, key, strlen(key), buf, sizeof(buf), &len));
+	EXPECT_EQ(0, cp_dev_get(self->dev, key, strlen(key), buf, sizeof(buf),
+				&len));
 	EXPECT_EQ(sizeof(v), len);
 	EXPECT_EQ(0, memcmp(buf, v, sizeof(v)));
 	ASSERT_EQ(0, cp_control("flush"));
@@ -569,7 +572,8 @@ TEST_F(ld, errors)
 	ASSERT_TRUE(getter_join(&g, LD_WAIT_MS));
 	EXPECT_EQ(-ENOENT, g.ret);
 	/* Cached: answered without a request. */
-	EXPECT_EQ(-ENOENT, cp_dev_get(self->dev, "gone", 4, val, sizeof(val), &len));
+	EXPECT_EQ(-ENOENT, cp_dev_get(self->dev, "gone", 4, val, sizeof(val),
+				      &len));
 	EXPECT_EQ(-1, read(self->ch, buf, sizeof(buf)));
 	EXPECT_EQ(EAGAIN, errno);
 

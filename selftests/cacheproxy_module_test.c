@@ -145,7 +145,8 @@ static void unknown_strategy_line(char *buf, size_t size)
 
 	for (s = 0; s < CP_NR_STRATEGIES && len < size; s++)
 		len += snprintf(buf + len, size - len, "%s%s",
-				!s ? "" : s == CP_NR_STRATEGIES - 1 ? " or " : ", ",
+				!s ? "" :
+				s == CP_NR_STRATEGIES - 1 ? " or " : ", ",
 				cp_strategy_names[s]);
 	if (len < size)
 		snprintf(buf + len, size - len, ")");

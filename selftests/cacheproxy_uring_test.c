@@ -241,7 +241,7 @@ static void u_check_values(struct __test_metadata *_metadata,
 
 		ASSERT_LT(0, res[i]) TH_LOG("%s: %s", g->key, strerror(-res[i]));
 		EXPECT_EQ(0, cp_parse_value(g->key, strlen(g->key), g->val,
-					   res[i], &seq))
+					    res[i], &seq))
 			TH_LOG("%s: '%.*s'", g->key, res[i], g->val);
 	}
 }
@@ -429,8 +429,9 @@ TEST_F(uring, issued_from_workers)
 			ASSERT_GT((__u64)16, tag);
 			ASSERT_LT(0, ret) TH_LOG("%s", strerror(-ret));
 			EXPECT_EQ(0, cp_parse_value(self->g[tag].key,
-						   strlen(self->g[tag].key),
-						   self->g[tag].val, ret, &seq));
+						    strlen(self->g[tag].key),
+						    self->g[tag].val, ret,
+						    &seq));
 		}
 	}
 	ASSERT_EQ(0, cp_stats_quiet(self->dev, &st, 5000));
@@ -467,12 +468,12 @@ TEST_F_TIMEOUT(uring, get_beside_completions, 120)
 	ASSERT_EQ(8, io_uring_submit(&self->ring));
 	/* Their loads end after 0.5 s, while this GET waits 3 s. */
 	ret = cp_dev_get(self->dev, "slow-beside", strlen("slow-beside"), val,
-		     sizeof(val), &len);
+			 sizeof(val), &len);
 	ASSERT_EQ(0, ret) TH_LOG("%s", strerror(-ret));
 	/* Their task work ran as the GET returned: they came during it. */
 	EXPECT_EQ(8U, io_uring_cq_ready(&self->ring));
 	EXPECT_EQ(0, cp_parse_value("slow-beside", strlen("slow-beside"), val,
-				   len, &seq));
+				    len, &seq));
 	for (i = 0; i < 8; i++) {
 		ret = u_wait(&self->ring, &tag);
 		if (tag < 8)

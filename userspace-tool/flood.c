@@ -186,7 +186,8 @@ static void *flood_worker(void *arg)
 		err = cp_dev_get_batch(dev, items, n);
 		if (err) {
 			if (atomic_fetch_add(&fl->errors, 1) < 5)
-				fprintf(stderr, "cacheproxy-flood: GET_BATCH: %s\n",
+				fprintf(stderr,
+					"cacheproxy-flood: GET_BATCH: %s\n",
 					strerror(-err));
 			continue;
 		}
@@ -362,7 +363,8 @@ int main(int argc, char **argv)
 
 	err = fl.no_flush ? 0 : control_flush();
 	if (err) {
-		fprintf(stderr, "cacheproxy-flood: flush: %s\n", strerror(-err));
+		fprintf(stderr, "cacheproxy-flood: flush: %s\n",
+			strerror(-err));
 		return 1;
 	}
 	/*

@@ -1085,7 +1085,8 @@ static int open_all(struct fuzz *f, const char *device)
 	f->ro[0] = open(CP_PROC_DIR "stats", O_RDONLY | O_CLOEXEC);
 	f->ro[1] = open(CP_PROC_DIR "entries", O_RDONLY | O_CLOEXEC);
 	for (i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), CP_PROC_DIR "%s", proc_readable[i]);
+		snprintf(path, sizeof(path), CP_PROC_DIR "%s",
+			 proc_readable[i]);
 		f->rd[i] = open(path, i ? O_RDONLY | O_CLOEXEC :
 				O_RDWR | O_CLOEXEC);
 		if (f->rd[i] < 0)
@@ -1343,7 +1344,8 @@ static void *caller_run(void *arg)
 		case 0:
 		case 1:
 			len = snprintf(key, sizeof(key), "h%u",
-				       (unsigned int)cp_rng_below(&cl->rng, HOT_KEYS));
+				       (unsigned int)cp_rng_below(&cl->rng,
+								  HOT_KEYS));
 			break;
 		case 2:
 			len = 100 + cp_rng_below(&cl->rng, 156);

@@ -136,8 +136,9 @@ static void test_verify(void)
 /* libcacheproxy's parts that need no module. */
 static void test_lib(void)
 {
-	static const char text[] = "strategy shard\ndedup 1\nlookups 12\n"
-				   "hitsx 3\nhits 7\nbad x\nbig 99999999999999999999\n";
+	static const char text[] = "strategy x\ndedup 1\nlookups 12\n"
+				   "hitsx 3\nhits 7\nbad x\n"
+				   "big 99999999999999999999\n";
 	struct cacheproxy_stats st = { .lookups = 5, .bytes = 9 };
 	unsigned long long v = 0;
 	size_t next = offsetof(struct cacheproxy_stats, lookups);
@@ -180,7 +181,8 @@ static void test_lib(void)
 		CHECK(cp_strategy_names[i] && *cp_strategy_names[i] &&
 		      strlen(cp_strategy_names[i]) < CACHEPROXY_STRATEGY_LEN);
 		for (j = 0; j < i; j++)
-			CHECK(strcmp(cp_strategy_names[i], cp_strategy_names[j]));
+			CHECK(strcmp(cp_strategy_names[i],
+				     cp_strategy_names[j]));
 	}
 
 	cp_rng_seed(&r, 1, 0);
