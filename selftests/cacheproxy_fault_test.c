@@ -528,8 +528,8 @@ TEST_F_TIMEOUT(fault, lookup_get_fail_nth, 300)
 		snprintf(key, sizeof(key), "nth-get-%u", n);
 		memset(val, 0, sizeof(val));
 		ASSERT_EQ(0, nth_set(self->nth, n));
-		ret = cp_get(self->dev, key, strlen(key), val, sizeof(val),
-			     &len);
+		ret = cp_dev_get(self->dev, key, strlen(key), val, sizeof(val),
+				 &len);
 		left = nth_done(self->nth);
 		ASSERT_LE(0, left);
 		c.steps = n;
@@ -545,7 +545,7 @@ TEST_F_TIMEOUT(fault, lookup_get_fail_nth, 300)
 		}
 		ASSERT_EQ(0, ret) TH_LOG("step %u: %s", n, strerror(-ret));
 		ASSERT_GE((size_t)CACHEPROXY_VALUE_MAX, len);
-		ASSERT_TRUE(cp_parse_value(key, strlen(key), val, len, &seq))
+		ASSERT_EQ(0, cp_parse_value(key, strlen(key), val, len, &seq))
 			TH_LOG("step %u: '%.*s'", n, (int)len, val);
 	}
 	ASSERT_TRUE(done) TH_LOG("still injecting after %u steps", n);
@@ -626,9 +626,9 @@ TEST_F_TIMEOUT(fault, lookup_batch_fail_nth, 300)
 				       strerror(-items[i].status));
 			ASSERT_GE((__u32)CACHEPROXY_VALUE_MAX,
 				  items[i].value_len);
-			ASSERT_TRUE(cp_parse_value(keys[i], strlen(keys[i]),
-						   vals[i], items[i].value_len,
-						   &seq))
+			ASSERT_EQ(0, cp_parse_value(keys[i], strlen(keys[i]),
+						    vals[i], items[i].value_len,
+						    &seq))
 				TH_LOG("step %u item %u: '%.*s'", n, i,
 				       (int)items[i].value_len, vals[i]);
 		}
@@ -648,7 +648,7 @@ static int proc_value(int fd, const char *key)
 	if (n < 0)
 		return -errno;
 	if (n < 2 || buf[n - 1] != '\n' ||
-	    !cp_parse_value(key, strlen(key), buf, n - 1, &seq))
+	    cp_parse_value(key, strlen(key), buf, n - 1, &seq))
 		return -EBADMSG;
 	return 0;
 }
@@ -741,7 +741,7 @@ TEST_F_TIMEOUT(fault, load_fault_point, 120)
 
 	if (!fail_cp_enable(_metadata, self))
 		return;
-	dedup = cp_dedup();
+	dedup = cp_proc_dedup(CP_PROC_STATS);
 	ASSERT_LE(0, dedup) TH_LOG("dedup of %s: %s", CP_PROC_STATS,
 				   strerror(-dedup));
 
@@ -778,7 +778,7 @@ TEST_F_TIMEOUT(fault, load_fault_point, 120)
 	}
 	end = cp_now_ms() + FP_SLOW_MS / 2;
 	while (!waiting && cp_now_ms() < end) {
-		ASSERT_EQ(0, cp_stats(self->dev, &s1));
+		ASSERT_EQ(0, cp_dev_stats(self->dev, &s1));
 		waiting = s1.misses - s0.misses >= FP_WAITERS &&
 			  s1.inflight == (dedup ? 1 : FP_WAITERS) &&
 			  s1.loads_ok + s1.loads_failed ==

@@ -294,10 +294,10 @@ kid_lookup(enum via via, int dev, const char *key, struct kid_result *r)
 		kid_record(r, -2, errno);
 		_exit(2);
 	}
-	ret = cp_get(fd, key, strlen(key), val, sizeof(val), &len);
+	ret = cp_dev_get(fd, key, strlen(key), val, sizeof(val), &len);
 	r->len = len;
 	if (!ret && len <= CACHEPROXY_VALUE_MAX &&
-	    !cp_parse_value(key, strlen(key), val, len, &r->seq))
+	    cp_parse_value(key, strlen(key), val, len, &r->seq))
 		r->seq = 0;
 	kid_record(r, ret ? -1 : 0, -ret);
 	_exit(ret ? -ret : 0);
@@ -657,8 +657,8 @@ static bool wait_waiting(unsigned long long base, unsigned long long misses,
 
 	for (;;) {
 		*seen_misses = *seen_inflight = 0;
-		if (cp_proc_stat("misses", seen_misses) ||
-		    cp_proc_stat("inflight", seen_inflight))
+		if (cp_proc_stat(CP_PROC_STATS, "misses", seen_misses) ||
+		    cp_proc_stat(CP_PROC_STATS, "inflight", seen_inflight))
 			return false;
 		if (*seen_misses - base >= misses && *seen_inflight >= inflight)
 			return true;
@@ -698,8 +698,8 @@ static void rmmod_proc_case(struct __test_metadata *_metadata,
 	pid_t pid;
 
 	ASSERT_EQ(0, h_load(_metadata, h, strategy, TD_PARAMS));
-	ASSERT_EQ(0, cp_proc_stat("misses", &misses0));
-	ASSERT_EQ(0, cp_proc_stat("inflight", &inflight0));
+	ASSERT_EQ(0, cp_proc_stat(CP_PROC_STATS, "misses", &misses0));
+	ASSERT_EQ(0, cp_proc_stat(CP_PROC_STATS, "inflight", &inflight0));
 	ASSERT_EQ(0ULL, inflight0);
 	for (i = 0; i < NR_WAITERS; i++) {
 		ret = kid_fork(h, &pid);
@@ -778,7 +778,7 @@ TEST_F_TIMEOUT(teardown, rmmod_ioctl_waiters, 240)
 	pid_t pid;
 
 	ASSERT_EQ(0, h_load(_metadata, h, variant->strategy, TD_PARAMS));
-	ASSERT_EQ(0, cp_proc_stat("misses", &misses0));
+	ASSERT_EQ(0, cp_proc_stat(CP_PROC_STATS, "misses", &misses0));
 	for (i = 0; i < NR_WAITERS; i++) {
 		ret = kid_fork(h, &pid);
 		ASSERT_LE(0, ret) TH_LOG("fork: %s", strerror(-ret));
@@ -892,7 +892,7 @@ TEST_F_TIMEOUT(bound, eagain_at_the_bound, 120)
 	ASSERT_EQ(2, h_param("max_inflight"))
 		TH_LOG("the module has no max_inflight parameter");
 	ASSERT_EQ(0, cp_get_seq(h->dev, "bd-cached", &a));
-	ASSERT_EQ(0, cp_proc_stat("misses", &misses0));
+	ASSERT_EQ(0, cp_proc_stat(CP_PROC_STATS, "misses", &misses0));
 	ASSERT_EQ(0, h_stats(h->dev, &s0));
 	for (i = 0; i < 2; i++) {
 		ret = kid_fork(h, &pid);
@@ -904,10 +904,10 @@ TEST_F_TIMEOUT(bound, eagain_at_the_bound, 120)
 	ASSERT_TRUE(wait_waiting(misses0, 2, 2, READY_MS, &misses, &inflight));
 
 	t0 = cp_now_ms();
-	ret_slow = cp_get(h->dev, "slow-bd-3", 9, val, sizeof(val), &len);
+	ret_slow = cp_dev_get(h->dev, "slow-bd-3", 9, val, sizeof(val), &len);
 	slow_ms = cp_now_ms() - t0;
 	t0 = cp_now_ms();
-	ret_fast = cp_get(h->dev, "bd-new", 6, val, sizeof(val), &len);
+	ret_fast = cp_dev_get(h->dev, "bd-new", 6, val, sizeof(val), &len);
 	fast_ms = cp_now_ms() - t0;
 	EXPECT_EQ(-EAGAIN, ret_slow) TH_LOG("slow-bd-3: %s after %lld ms",
 					    strerror(-ret_slow), slow_ms);
@@ -926,7 +926,7 @@ TEST_F_TIMEOUT(bound, eagain_at_the_bound, 120)
 	EXPECT_EQ(s1.misses, s1.loads_started + s1.coalesced + s1.nomem +
 			     s1.refused);
 	EXPECT_GE(2ULL, s1.inflight);
-	ASSERT_EQ(0, cp_proc_stat("refused", &proc_refused));
+	ASSERT_EQ(0, cp_proc_stat(CP_PROC_STATS, "refused", &proc_refused));
 	EXPECT_EQ(s1.refused, proc_refused);
 	/* The waiters are still waiting: EAGAIN went to the new key only. */
 	EXPECT_EQ(0, kids_returned(h));
@@ -1189,7 +1189,8 @@ TEST_F(abi, stats_v3_refused)
 	EXPECT_LE(3U, st.version);
 	ASSERT_TRUE(h_has_refused(&st)) TH_LOG("STATS is %u bytes", st.size);
 	EXPECT_EQ(0ULL, st.refused);
-	ASSERT_EQ(0, cp_proc_stat("refused", &v)) TH_LOG("no 'refused N' line");
+	ASSERT_EQ(0, cp_proc_stat(CP_PROC_STATS, "refused", &v))
+		TH_LOG("no 'refused N' line");
 	EXPECT_EQ(0ULL, v);
 }
 
@@ -1255,8 +1256,9 @@ TEST_F(abi, batch_item_size)
 			if (status[i] || it->status)
 				continue;
 			EXPECT_TRUE(it->value_len <= CACHEPROXY_VALUE_MAX &&
-				    cp_parse_value(keys[i], strlen(keys[i]),
-						   vals[i], it->value_len, &seq))
+				    !cp_parse_value(keys[i], strlen(keys[i]),
+						    vals[i], it->value_len,
+						    &seq))
 				TH_LOG("item_size %u, item %zu", good[g], i);
 		}
 	}
@@ -1341,11 +1343,11 @@ static void eintr_case(struct __test_metadata *_metadata, struct harden *h,
 	__u64 seq;
 
 	ASSERT_EQ(0, h_load_open(_metadata, h, strategy, SIG_PARAMS));
-	shares = cp_dedup();
+	shares = cp_proc_dedup(CP_PROC_STATS);
 	ASSERT_LE(0, shares) TH_LOG("dedup of %s: %s", CP_PROC_STATS,
 				    strerror(-shares));
 	ASSERT_EQ(0, cp_stats_quiet(h->dev, &s0, 5000));
-	ASSERT_EQ(0, cp_proc_stat("misses", &misses0));
+	ASSERT_EQ(0, cp_proc_stat(CP_PROC_STATS, "misses", &misses0));
 	iw = kid_fork(h, &pw);
 	ASSERT_LE(0, iw);
 	if (!pw) {
@@ -1417,7 +1419,7 @@ kid_shared(int fd, const char *key, struct kid_result *r)
 	n = read(fd, val, sizeof(val));
 	r->len = n;
 	if (key && n > 0 && val[n - 1] == '\n' &&
-	    !cp_parse_value(key, strlen(key), val, n - 1, &r->seq))
+	    cp_parse_value(key, strlen(key), val, n - 1, &r->seq))
 		r->seq = 0;
 	kid_record(r, n < 0 ? -1 : n, n < 0 ? errno : 0);
 	_exit(n < 0);
@@ -1454,7 +1456,7 @@ TEST_F_TIMEOUT(waits, proc_shared_file, 120)
 				 SHARED_PARAMS));
 	fd = open(CP_PROC_LOOKUP, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cp_proc_stat("misses", &misses0));
+	ASSERT_EQ(0, cp_proc_stat(CP_PROC_STATS, "misses", &misses0));
 	iw = kid_fork(h, &pw);
 	ASSERT_LE(0, iw);
 	if (!pw) {
@@ -1515,11 +1517,11 @@ TEST_F_TIMEOUT(waits, sigusr1_restart, 120)
 	pid_t pw;
 
 	ASSERT_EQ(0, h_load_open(_metadata, h, variant->strategy, SIG_PARAMS));
-	shares = cp_dedup();
+	shares = cp_proc_dedup(CP_PROC_STATS);
 	ASSERT_LE(0, shares) TH_LOG("dedup of %s: %s", CP_PROC_STATS,
 				    strerror(-shares));
 	ASSERT_EQ(0, cp_stats_quiet(h->dev, &s0, 5000));
-	ASSERT_EQ(0, cp_proc_stat("misses", &misses0));
+	ASSERT_EQ(0, cp_proc_stat(CP_PROC_STATS, "misses", &misses0));
 	iw = kid_fork(h, &pw);
 	ASSERT_LE(0, iw);
 	if (!pw) {
@@ -1574,7 +1576,7 @@ TEST_F_TIMEOUT(waits, cgroup_freeze, 120)
 	ASSERT_TRUE(!mkdir(h->cgroup, 0755) || errno == EEXIST)
 		TH_LOG("mkdir %s: %s", h->cgroup, strerror(errno));
 	ASSERT_EQ(0, cg_write(h->cgroup, "cgroup.freeze", "0"));
-	ASSERT_EQ(0, cp_proc_stat("misses", &misses0));
+	ASSERT_EQ(0, cp_proc_stat(CP_PROC_STATS, "misses", &misses0));
 	iw = kid_fork(h, &pw);
 	ASSERT_LE(0, iw);
 	if (!pw) {
@@ -1654,7 +1656,7 @@ static void invalidate_case(struct __test_metadata *_metadata,
 	end = cp_now_ms() + READY_MS;
 	do {
 		usleep(2000);
-		ASSERT_EQ(0, cp_stats(h->dev, &s1));
+		ASSERT_EQ(0, cp_dev_stats(h->dev, &s1));
 	} while ((s1.misses == s0.misses || !s1.inflight) && cp_now_ms() < end);
 	EXPECT_LT(0ULL, s1.inflight) TH_LOG("the load never went in flight");
 	ASSERT_EQ(0, xioctl(h->dev, CACHEPROXY_IOC_INVALIDATE, &key));
@@ -1926,7 +1928,7 @@ TEST_F_TIMEOUT(table, entries_big_table, 300)
 	__atomic_store_n(&probe.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(tid, NULL);
 	ASSERT_TRUE(text != NULL);
-	ASSERT_EQ(0, cp_stats(self->h.dev, &s1));
+	ASSERT_EQ(0, cp_dev_stats(self->h.dev, &s1));
 	EXPECT_EQ(s0.entries, s1.entries);
 
 	for (line = strtok_r(text, "\n", &save); line;
@@ -2033,9 +2035,9 @@ TEST_F_TIMEOUT(table, gauges_never_negative, 120)
 			max_inflight = st.inflight;
 		if (samples % 64)
 			continue;
-		if (!cp_proc_stat("entries", &v))
+		if (!cp_proc_stat(CP_PROC_STATS, "entries", &v))
 			huge_proc += v >= GAUGE_HUGE;
-		if (!cp_proc_stat("inflight", &v))
+		if (!cp_proc_stat(CP_PROC_STATS, "inflight", &v))
 			huge_proc += v >= GAUGE_HUGE;
 	}
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);

@@ -102,7 +102,7 @@ TEST_F(dev, get_round_trip)
 
 	ASSERT_EQ(0, cp_get_seq(self->dev, "io-a", &a));
 	/* A hit: the same value, byte for byte and length. */
-	ASSERT_EQ(0, cp_get(self->dev, "io-a", 4, val, sizeof(val), &len));
+	ASSERT_EQ(0, cp_dev_get(self->dev, "io-a", 4, val, sizeof(val), &len));
 	snprintf(expect, sizeof(expect), "io-a:%llu", (unsigned long long)a);
 	ASSERT_EQ(strlen(expect), len);
 	EXPECT_EQ(0, memcmp(val, expect, len));
@@ -132,7 +132,7 @@ TEST_F(dev, latency_sampled)
 	self->dev = -1;
 	ret = cp_reload(variant->strategy, "lat_sample=8", &step);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", step, strerror(-ret));
-	ASSERT_EQ(0, cp_proc_stat("lat_sample", &n));
+	ASSERT_EQ(0, cp_proc_stat(CP_PROC_STATS, "lat_sample", &n));
 	ASSERT_EQ(8ULL, n);
 	self->dev = open(CP_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev);
@@ -142,8 +142,8 @@ TEST_F(dev, latency_sampled)
 	ASSERT_EQ(0, quiet_stats(self->dev, &s0));
 	EXPECT_EQ(8U, s0.lat_sample);
 	for (i = 0; i < 800; i++)
-		ASSERT_EQ(0, cp_get(self->dev, "sampled", 7, val, sizeof(val),
-				    &len));
+		ASSERT_EQ(0, cp_dev_get(self->dev, "sampled", 7, val,
+					sizeof(val), &len));
 	ASSERT_EQ(0, quiet_stats(self->dev, &s1));
 	EXPECT_EQ(s0.lookups + 800, s1.lookups);
 	timed = lat_sum(&s1) - lat_sum(&s0);
@@ -156,14 +156,16 @@ TEST_F(dev, get_enospc)
 	char val[VAL_SIZE];
 	size_t full, len, i;
 
-	ASSERT_EQ(0, cp_get(self->dev, "io-small", 8, val, sizeof(val), &full));
+	ASSERT_EQ(0, cp_dev_get(self->dev, "io-small", 8, val, sizeof(val),
+				&full));
 	ASSERT_LT((size_t)2, full);
-	EXPECT_EQ(-ENOSPC, cp_get(self->dev, "io-small", 8, val, full - 1, &len));
+	EXPECT_EQ(-ENOSPC, cp_dev_get(self->dev, "io-small", 8, val, full - 1,
+				      &len));
 	EXPECT_EQ(full, len);
 
 	/* Nothing is written past value_size. */
 	memset(val, 'X', sizeof(val));
-	EXPECT_EQ(-ENOSPC, cp_get(self->dev, "io-small", 8, val, 1, &len));
+	EXPECT_EQ(-ENOSPC, cp_dev_get(self->dev, "io-small", 8, val, 1, &len));
 	EXPECT_EQ(full, len);
 	for (i = 1; i < sizeof(val); i++)
 		ASSERT_EQ('X', val[i]) TH_LOG("byte %zu written", i);
@@ -175,16 +177,22 @@ TEST_F(dev, get_errors)
 	__u64 seq;
 	size_t len;
 
-	EXPECT_EQ(-ENOENT, cp_get(self->dev, "enoent-io", 9, val, sizeof(val),
-				  &len));
-	EXPECT_EQ(-EIO, cp_get(self->dev, "eio-io", 6, val, sizeof(val), &len));
-	EXPECT_EQ(-EINVAL, cp_get(self->dev, "", 0, val, sizeof(val), &len));
-	EXPECT_EQ(-EINVAL, cp_get(self->dev, "a\0b", 3, val, sizeof(val), &len));
-	EXPECT_EQ(-EINVAL, cp_get(self->dev, "a\nb", 3, val, sizeof(val), &len));
-	EXPECT_EQ(-EINVAL, cp_get(self->dev, "ab\n", 3, val, sizeof(val), &len));
+	EXPECT_EQ(-ENOENT, cp_dev_get(self->dev, "enoent-io", 9, val,
+				      sizeof(val), &len));
+	EXPECT_EQ(-EIO, cp_dev_get(self->dev, "eio-io", 6, val, sizeof(val),
+				   &len));
+	EXPECT_EQ(-EINVAL, cp_dev_get(self->dev, "", 0, val, sizeof(val),
+				      &len));
+	EXPECT_EQ(-EINVAL, cp_dev_get(self->dev, "a\0b", 3, val, sizeof(val),
+				      &len));
+	EXPECT_EQ(-EINVAL, cp_dev_get(self->dev, "a\nb", 3, val, sizeof(val),
+				      &len));
+	EXPECT_EQ(-EINVAL, cp_dev_get(self->dev, "ab\n", 3, val, sizeof(val),
+				      &len));
 	memset(key, 'k', sizeof(key));
-	EXPECT_EQ(-ENAMETOOLONG, cp_get(self->dev, key, CACHEPROXY_KEY_MAX + 1,
-					val, sizeof(val), &len));
+	EXPECT_EQ(-ENAMETOOLONG, cp_dev_get(self->dev, key,
+					    CACHEPROXY_KEY_MAX + 1, val,
+					    sizeof(val), &len));
 	key[CACHEPROXY_KEY_MAX] = '\0';
 	EXPECT_EQ(0, cp_get_seq(self->dev, key, &seq));
 }
@@ -223,8 +231,8 @@ TEST_F(dev, get_batch)
 		if (status[i] || items[i].status)
 			continue;
 		ASSERT_GE((__u32)CACHEPROXY_VALUE_MAX, items[i].value_len);
-		EXPECT_TRUE(cp_parse_value(keys[i], strlen(keys[i]), vals[i],
-					   items[i].value_len, &seq))
+		EXPECT_EQ(0, cp_parse_value(keys[i], strlen(keys[i]), vals[i],
+					    items[i].value_len, &seq))
 			TH_LOG("item %zu: '%.*s'", i, (int)items[i].value_len,
 			       vals[i]);
 		if (!strcmp(keys[i], "bt-1")) {
@@ -235,8 +243,8 @@ TEST_F(dev, get_batch)
 		}
 	}
 	/* The ENOSPC item carries the value's length, like GET does. */
-	ASSERT_EQ(0, cp_get(self->dev, "bt-small", 8, vals[0], sizeof(vals[0]),
-			    &full));
+	ASSERT_EQ(0, cp_dev_get(self->dev, "bt-small", 8, vals[0],
+				sizeof(vals[0]), &full));
 	EXPECT_EQ(full, items[5].value_len);
 	/* And the batch's values are in the cache. */
 	ASSERT_EQ(0, cp_get_seq(self->dev, "bt-1", &seq));
@@ -273,8 +281,8 @@ TEST_F(dev, get_batch_count)
 	for (i = 0; i < CACHEPROXY_BATCH_MAX; i++) {
 		ASSERT_EQ(0, items[i].status) TH_LOG("item %zu", i);
 		ASSERT_GE((__u32)CACHEPROXY_VALUE_MAX, items[i].value_len);
-		ASSERT_TRUE(cp_parse_value(keys[i], strlen(keys[i]), vals[i],
-					   items[i].value_len, &seq))
+		ASSERT_EQ(0, cp_parse_value(keys[i], strlen(keys[i]), vals[i],
+					    items[i].value_len, &seq))
 			TH_LOG("item %zu", i);
 	}
 	EXPECT_EQ(12345, items[CACHEPROXY_BATCH_MAX].status);
@@ -319,7 +327,7 @@ TEST_F(dev, stats_header)
 	struct cacheproxy_stats st;
 	size_t i;
 
-	ASSERT_EQ(0, cp_stats(self->dev, &st));
+	ASSERT_EQ(0, cp_dev_stats(self->dev, &st));
 	EXPECT_EQ(sizeof(st), st.size);
 	EXPECT_EQ((__u32)CACHEPROXY_STATS_VERSION, st.version);
 	ASSERT_GT(sizeof(st.strategy), strnlen(st.strategy, sizeof(st.strategy)));
@@ -347,7 +355,8 @@ TEST_F(dev, stats_deltas)
 	ASSERT_EQ(0, quiet_stats(self->dev, &s1));
 	ASSERT_EQ(0, cp_get_seq(self->dev, "sd", &seq));
 	ASSERT_EQ(0, quiet_stats(self->dev, &s2));
-	ASSERT_EQ(-EIO, cp_get(self->dev, "eio-sd", 6, val, sizeof(val), &len));
+	ASSERT_EQ(-EIO, cp_dev_get(self->dev, "eio-sd", 6, val, sizeof(val),
+				   &len));
 	ASSERT_EQ(0, quiet_stats(self->dev, &s3));
 
 	/* A miss. */
@@ -388,10 +397,11 @@ TEST_F(dev, stats_match_proc)
 	ASSERT_EQ(0, cp_get_seq(self->dev, "sm", &seq));
 	ASSERT_EQ(0, quiet_stats(self->dev, &st));
 	ASSERT_LT(0, cp_read_file(CP_PROC_STATS, text, sizeof(text)));
-	for (i = 0; i < CP_NR_COUNTERS; i++) {
+	for (i = 0; i < cp_nr_counters; i++) {
 		ASSERT_EQ(0, cp_stat_line(text, cp_counters[i].name, &v))
 			TH_LOG("%s", cp_counters[i].name);
-		EXPECT_EQ(cp_counter(&st, i), v) TH_LOG("%s", cp_counters[i].name);
+		EXPECT_EQ(cp_counter_value(&st, i), v)
+			TH_LOG("%s", cp_counters[i].name);
 	}
 }
 
@@ -407,7 +417,7 @@ TEST_F(dev, unknown_command)
 	EXPECT_EQ(-ENOTTY, xioctl(self->dev, _IOWR(CACHEPROXY_IOC_MAGIC, 1, __u32),
 				  &word));
 	/* The device still works. */
-	EXPECT_EQ(0, cp_stats(self->dev, &st));
+	EXPECT_EQ(0, cp_dev_stats(self->dev, &st));
 }
 
 TEST_F(dev, bad_pointers)
@@ -488,8 +498,8 @@ static void batch_check_done(struct __test_metadata *_metadata,
 		EXPECT_EQ(0, items[i].status) TH_LOG("item %zu", i);
 		ASSERT_GE((__u32)CACHEPROXY_VALUE_MAX, items[i].value_len)
 			TH_LOG("item %zu", i);
-		EXPECT_TRUE(cp_parse_value(keys[i], strlen(keys[i]), vals[i],
-					   items[i].value_len, &seq))
+		EXPECT_EQ(0, cp_parse_value(keys[i], strlen(keys[i]), vals[i],
+					    items[i].value_len, &seq))
 			TH_LOG("item %zu: '%.*s'", i, (int)items[i].value_len,
 			       vals[i]);
 	}
@@ -609,7 +619,7 @@ TEST_F_TIMEOUT(dev, get_batch_eintr, 60)
 		waiting = false;
 		end = cp_now_ms() + 1000;
 		while (!waiting && cp_now_ms() < end) {
-			ASSERT_EQ(0, cp_stats(self->dev, &st));
+			ASSERT_EQ(0, cp_dev_stats(self->dev, &st));
 			waiting = st.misses >= s0.misses + 2 && st.inflight;
 			if (!waiting)
 				usleep(1000);
@@ -702,14 +712,14 @@ TEST_F_TIMEOUT(dev, killed_waiter, 60)
 		fd = open(CP_DEV, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			_exit(2);
-		cp_get(fd, "slow-kill", 9, val, sizeof(val), &len);
+		cp_dev_get(fd, "slow-kill", 9, val, sizeof(val), &len);
 		_exit(3);
 	}
 
 	/* Wait until its lookup has missed and the slow load is in flight. */
 	end = cp_now_ms() + 10000;
 	while (cp_now_ms() < end) {
-		if (cp_stats(self->dev, &st))
+		if (cp_dev_stats(self->dev, &st))
 			break;
 		waiting = st.misses > before.misses && st.inflight > 0;
 		if (waiting)

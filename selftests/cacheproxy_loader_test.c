@@ -65,8 +65,8 @@ static void *getter_run(void *arg)
 {
 	struct getter *g = arg;
 
-	g->ret = cp_get(g->dev, g->key, strlen(g->key), g->val,
-			sizeof(g->val), &g->len);
+	g->ret = cp_dev_get(g->dev, g->key, strlen(g->key), g->val,
+			    sizeof(g->val), &g->len);
 	g->end_ms = cp_now_ms();
 	__atomic_store_n(&g->done, true, __ATOMIC_RELEASE);
 	return NULL;
@@ -96,13 +96,9 @@ static bool getter_join(struct getter *g, int ms)
 
 static int attach(int dev, unsigned int flags)
 {
-	struct cacheproxy_loader_attach a = {
-		.size = sizeof(a),
-		.flags = flags,
-	};
-	int fd = ioctl(dev, CACHEPROXY_IOC_LOADER_ATTACH, &a);
+	struct cacheproxy_loader_attach a;
 
-	return fd < 0 ? -errno : fd;
+	return cp_dev_loader_attach(dev, flags, &a);
 }
 
 /* One request as read: id and key (NUL-terminated). */
@@ -347,8 +343,10 @@ TEST_F(ld, no_daemon)
 	long long t0 = cp_now_ms();
 	size_t len;
 
-	EXPECT_EQ(-ENOTCONN, cp_get(self->dev, "k", 1, val, sizeof(val), &len));
-	EXPECT_EQ(-ENOTCONN, cp_get(self->dev, "k", 1, val, sizeof(val), &len));
+	EXPECT_EQ(-ENOTCONN, cp_dev_get(self->dev, "k", 1, val, sizeof(val),
+					&len));
+	EXPECT_EQ(-ENOTCONN, cp_dev_get(self->dev, "k", 1, val, sizeof(val),
+					&len));
 	EXPECT_GT(LD_PROMPT_MS, cp_now_ms() - t0);
 	ASSERT_EQ(0, cp_stats_quiet(self->dev, &st, LD_WAIT_MS));
 	EXPECT_EQ(2ULL, st.loads_started);
@@ -384,9 +382,9 @@ TEST_F(ld, value_round_trip)
 	ASSERT_EQ(sizeof(v) - 1, g.len);
 	EXPECT_EQ(0, memcmp(g.val, v, sizeof(v) - 1));
 
-	EXPECT_EQ(0, cp_get(self->dev, "db-1", 4, buf, sizeof(buf), &len));
+	EXPECT_EQ(0, cp_dev_get(self->dev, "db-1", 4, buf, sizeof(buf), &len));
 	EXPECT_EQ(sizeof(v) - 1, len);
-	ASSERT_EQ(0, cp_stats(self->dev, &st));
+	ASSERT_EQ(0, cp_dev_stats(self->dev, &st));
 	EXPECT_EQ(1ULL, st.hits);
 	EXPECT_EQ(1ULL, st.loads_started);
 
@@ -457,13 +455,13 @@ TEST_F(ld, long_values)
 	EXPECT_EQ(0, memcmp(g.val, v, sizeof(v)));
 
 	/* Hits: exact fit, one byte short, an old program's buffer. */
-	EXPECT_EQ(0, cp_get(self->dev, "big", 3, buf, sizeof(v), &len));
+	EXPECT_EQ(0, cp_dev_get(self->dev, "big", 3, buf, sizeof(v), &len));
 	EXPECT_EQ(sizeof(v), len);
 	EXPECT_EQ(0, memcmp(buf, v, sizeof(v)));
-	EXPECT_EQ(-ENOSPC, cp_get(self->dev, "big", 3, buf, sizeof(v) - 1,
-				  &len));
+	EXPECT_EQ(-ENOSPC, cp_dev_get(self->dev, "big", 3, buf, sizeof(v) - 1,
+				      &len));
 	EXPECT_EQ(sizeof(v), len);
-	EXPECT_EQ(-ENOSPC, cp_get(self->dev, "big", 3, buf, 276, &len));
+	EXPECT_EQ(-ENOSPC, cp_dev_get(self->dev, "big", 3, buf, 276, &len));
 	EXPECT_EQ(sizeof(v), len);
 
 	ASSERT_EQ(0, ioctl(self->dev, CACHEPROXY_IOC_GET_BATCH, &batch));
@@ -540,10 +538,11 @@ TEST_F(ld, byte_budget)
 	/* Each entry is more than a value: at most 7 fit. */
 	EXPECT_GE(7ULL, st.entries);
 	EXPECT_EQ((__u64)LD_BUDGET_KEYS, st.entries + st.evictions);
-	EXPECT_EQ(0, cp_proc_stat("bytes", &proc));
+	EXPECT_EQ(0, cp_proc_stat(CP_PROC_STATS, "bytes", &proc));
 	EXPECT_EQ(st.bytes, proc);
 	/* The newest is cached: a hit with its bytes, no request. */
-	EXPECT_EQ(0, cp_get(self->dev, key, strlen(key), buf, sizeof(buf), &len));
+	EXPECT_EQ(0, cp_dev_get(self->dev, key, strlen(key), buf, sizeof(buf),
+				&len));
 	EXPECT_EQ(sizeof(v), len);
 	EXPECT_EQ(0, memcmp(buf, v, sizeof(v)));
 	ASSERT_EQ(0, cp_control("flush"));
@@ -573,7 +572,8 @@ TEST_F(ld, errors)
 	ASSERT_TRUE(getter_join(&g, LD_WAIT_MS));
 	EXPECT_EQ(-ENOENT, g.ret);
 	/* Cached: answered without a request. */
-	EXPECT_EQ(-ENOENT, cp_get(self->dev, "gone", 4, val, sizeof(val), &len));
+	EXPECT_EQ(-ENOENT, cp_dev_get(self->dev, "gone", 4, val, sizeof(val),
+				      &len));
 	EXPECT_EQ(-1, read(self->ch, buf, sizeof(buf)));
 	EXPECT_EQ(EAGAIN, errno);
 
@@ -780,7 +780,7 @@ TEST_F(ld, malformed_answers)
 	munmap(hole, 4096);
 	/* Nothing of that reached the waiter or the cache. */
 	EXPECT_FALSE(__atomic_load_n(&g.done, __ATOMIC_ACQUIRE));
-	ASSERT_EQ(0, cp_stats(self->dev, &st));
+	ASSERT_EQ(0, cp_dev_stats(self->dev, &st));
 	EXPECT_EQ(0ULL, st.entries);
 	EXPECT_EQ(1ULL, st.inflight);
 
@@ -1032,7 +1032,7 @@ TEST_F(ld, several_daemons)
  */
 TEST_F(ld, burst_one_request)
 {
-	int dedup = cp_dedup(), want, got, i;
+	int dedup = cp_proc_dedup(CP_PROC_STATS), want, got, i;
 	struct cacheproxy_stats st;
 	struct getter g[LD_BURST];
 	struct req r[LD_BURST + 1];
@@ -1050,7 +1050,7 @@ TEST_F(ld, burst_one_request)
 	end = cp_now_ms() + LD_WAIT_MS;
 	do {
 		usleep(1000);
-		ASSERT_EQ(0, cp_stats(self->dev, &st));
+		ASSERT_EQ(0, cp_dev_stats(self->dev, &st));
 	} while (st.misses < LD_BURST && cp_now_ms() < end);
 	ASSERT_EQ((__u64)LD_BURST, st.misses);
 	got = read_reqs(self->ch, r, LD_BURST + 1, 300);
@@ -1080,7 +1080,7 @@ TEST_F(ld, daemon_invalidates)
 	ASSERT_EQ(1, read_reqs(self->ch, &r, 1, LD_WAIT_MS));
 	EXPECT_LT(0, answer(self->ch, r.id, 0, "v1", 2));
 	ASSERT_TRUE(getter_join(&g, LD_WAIT_MS));
-	EXPECT_EQ(0, cp_get(self->dev, "row", 3, val, sizeof(val), &len));
+	EXPECT_EQ(0, cp_dev_get(self->dev, "row", 3, val, sizeof(val), &len));
 	EXPECT_EQ(0, memcmp(val, "v1", 2));
 	ASSERT_EQ(0, ioctl(self->dev, CACHEPROXY_IOC_INVALIDATE, &k));
 	ASSERT_EQ(0, getter_start(&g, self->dev, "row"));

@@ -99,7 +99,8 @@ static int kmsg_find(int fd, const char *line, char *seen, size_t size)
 /*
  * Every numeric parameter just outside its range, and a strategy that is
  * none: EINVAL, nothing loaded, and the one-line message naming the
- * parameter and its value (with pr_fmt's "cacheproxy: ").
+ * parameter and its value (with pr_fmt's "cacheproxy: "); the strategy's
+ * message (line NULL) lists the strategies (unknown_strategy_line()).
  */
 static const struct {
 	const char *params;
@@ -133,13 +134,28 @@ static const struct {
 	  "lat_sample=3 invalid (a power of two up to 1024)" },
 	{ "lat_sample=2048",
 	  "lat_sample=2048 invalid (a power of two up to 1024)" },
-	{ "strategy=bogus",
-	  "unknown strategy 'bogus' (spinlock, kthread, shard or singleflight)" },
+	{ "strategy=bogus", NULL },
 };
+
+/* "unknown strategy 'bogus' (spinlock, kthread, shard or singleflight)" */
+static void unknown_strategy_line(char *buf, size_t size)
+{
+	size_t len = snprintf(buf, size, "unknown strategy 'bogus' (");
+	int s;
+
+	for (s = 0; s < CP_NR_STRATEGIES && len < size; s++)
+		len += snprintf(buf + len, size - len, "%s%s",
+				!s ? "" :
+				s == CP_NR_STRATEGIES - 1 ? " or " : ", ",
+				cp_strategy_names[s]);
+	if (len < size)
+		snprintf(buf + len, size - len, ")");
+}
 
 TEST(insmod_out_of_range)
 {
-	char params[256], line[256], seen[4096];
+	char params[256], line[256], strategy_msg[128], seen[4096];
+	const char *msg;
 	size_t i;
 	int kmsg, ret;
 
@@ -150,8 +166,13 @@ TEST(insmod_out_of_range)
 		/* Alone, and among good values of every other parameter. */
 		snprintf(params, sizeof(params), "%s %s", CP_PARAMS,
 			 out_of_range[i].params);
-		snprintf(line, sizeof(line), CP_MODULE ": %s",
-			 out_of_range[i].line);
+		msg = out_of_range[i].line;
+		if (!msg) {
+			unknown_strategy_line(strategy_msg,
+					      sizeof(strategy_msg));
+			msg = strategy_msg;
+		}
+		snprintf(line, sizeof(line), CP_MODULE ": %s", msg);
 		EXPECT_REFUSED(out_of_range[i].params);
 		ret = kmsg_find(kmsg, line, seen, sizeof(seen));
 		EXPECT_EQ(1, ret) TH_LOG("'%s': no line '%s' in the log (%s):\n%s",
@@ -205,8 +226,8 @@ TEST(shards_lowered_to_fit_capacity)
 	int dev, i, ret;
 
 	PREPARE();
-	snprintf(params, sizeof(params), "strategy=shard capacity=%llu shards=8",
-		 capacity);
+	snprintf(params, sizeof(params), "strategy=%s capacity=%llu shards=8",
+		 cp_strategy_names[CP_SHARD], capacity);
 	ret = cp_load(params);
 	ASSERT_EQ(0, ret) TH_LOG("'%s': %s", params, strerror(-ret));
 	dev = open(CP_DEV, O_RDWR | O_CLOEXEC);
@@ -215,7 +236,7 @@ TEST(shards_lowered_to_fit_capacity)
 		snprintf(key, sizeof(key), "fit-%d", i);
 		ret = cp_get_seq(dev, key, &seq);
 		EXPECT_EQ(0, ret) TH_LOG("GET %s: %s", key, strerror(-ret));
-		ASSERT_EQ(0, cp_proc_stat("entries", &entries));
+		ASSERT_EQ(0, cp_proc_stat(CP_PROC_STATS, "entries", &entries));
 		if (entries > max_entries)
 			max_entries = entries;
 	}
@@ -223,7 +244,7 @@ TEST(shards_lowered_to_fit_capacity)
 	ASSERT_EQ(0, cp_get_seq(dev, key, &again));
 	EXPECT_EQ(seq, again);
 	close(dev);
-	ASSERT_EQ(0, cp_proc_stat("evictions", &evictions));
+	ASSERT_EQ(0, cp_proc_stat(CP_PROC_STATS, "evictions", &evictions));
 	TH_LOG("capacity %llu, 8 shards asked: at most %llu entries, %llu evictions",
 	       capacity, max_entries, evictions);
 	EXPECT_GE(capacity, max_entries);
@@ -236,8 +257,12 @@ TEST(shards_lowered_to_fit_capacity)
 /* The control for the refusals: the same loads with good values work. */
 TEST(insmod_good_params)
 {
+	char params[64];
+
+	snprintf(params, sizeof(params), "strategy=%s capacity=1",
+		 cp_strategy_names[CP_SHARD]);
 	PREPARE();
-	ASSERT_EQ(0, cp_load("strategy=shard capacity=1"));
+	ASSERT_EQ(0, cp_load(params));
 	EXPECT_TRUE(cp_module_present(CP_MODULE));
 	EXPECT_EQ(0, cp_unload(CP_MODULE, CP_UNLOAD_MS));
 	ASSERT_EQ(0, cp_load(""));

@@ -65,7 +65,8 @@ static void *waiter_run(void *arg)
 	int fd;
 
 	if (w->via == VIA_IOCTL) {
-		cp_get(w->dev, w->key, strlen(w->key), val, sizeof(val), &len);
+		cp_dev_get(w->dev, w->key, strlen(w->key), val, sizeof(val),
+			   &len);
 		return NULL;
 	}
 	fd = open(CP_PROC_LOOKUP, O_RDWR | O_CLOEXEC);
@@ -298,7 +299,8 @@ TEST_F_TIMEOUT(unload, killed_one_by_one, 120)
 			if (dev < 0)
 				_exit(2);
 			snprintf(key, sizeof(key), "slow-one-%d", i);
-			cp_get(dev, key, strlen(key), val, sizeof(val), &len);
+			cp_dev_get(dev, key, strlen(key), val, sizeof(val),
+				   &len);
 			_exit(3);
 		}
 		waiting = false;

@@ -240,8 +240,8 @@ static void u_check_values(struct __test_metadata *_metadata,
 		struct u_get *g = &self->g[i];
 
 		ASSERT_LT(0, res[i]) TH_LOG("%s: %s", g->key, strerror(-res[i]));
-		EXPECT_TRUE(cp_parse_value(g->key, strlen(g->key), g->val,
-					   res[i], &seq))
+		EXPECT_EQ(0, cp_parse_value(g->key, strlen(g->key), g->val,
+					    res[i], &seq))
 			TH_LOG("%s: '%.*s'", g->key, res[i], g->val);
 	}
 }
@@ -255,7 +255,7 @@ TEST_F(uring, misses_then_hits)
 	/* Room for every key in any shard: nothing is evicted. */
 	if (!u_setup(_metadata, self, variant->strategy, "capacity=1024"))
 		return;
-	ASSERT_EQ(0, cp_stats(self->dev, &st0));
+	ASSERT_EQ(0, cp_dev_stats(self->dev, &st0));
 	for (i = 0; i < NKEYS; i++) {
 		snprintf(key, sizeof(key), "uring-%d", i);
 		u_fill(&self->g[i], key);
@@ -305,7 +305,7 @@ TEST_F_TIMEOUT(uring, latency_sampled, 120)
 	cpu = cp_pin_to_this_cpu();
 	if (cpu < 0)
 		SKIP(return, "cannot stay on one CPU: %s", strerror(-cpu));
-	ASSERT_EQ(0, cp_stats(self->dev, &st0));
+	ASSERT_EQ(0, cp_dev_stats(self->dev, &st0));
 	for (i = 0; i < 128; i++) {
 		snprintf(key, sizeof(key), "slow-sampled-%d", i);
 		u_fill(&self->g[i], key);
@@ -415,7 +415,7 @@ TEST_F(uring, issued_from_workers)
 
 	if (!u_setup(_metadata, self, variant->strategy, "capacity=1024"))
 		return;
-	ASSERT_EQ(0, cp_stats(self->dev, &st0));
+	ASSERT_EQ(0, cp_dev_stats(self->dev, &st0));
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < 16; i++) {
 			snprintf(key, sizeof(key), "iowq-%d", i);
@@ -428,9 +428,10 @@ TEST_F(uring, issued_from_workers)
 			ret = u_wait(&self->ring, &tag);
 			ASSERT_GT((__u64)16, tag);
 			ASSERT_LT(0, ret) TH_LOG("%s", strerror(-ret));
-			EXPECT_TRUE(cp_parse_value(self->g[tag].key,
-						   strlen(self->g[tag].key),
-						   self->g[tag].val, ret, &seq));
+			EXPECT_EQ(0, cp_parse_value(self->g[tag].key,
+						    strlen(self->g[tag].key),
+						    self->g[tag].val, ret,
+						    &seq));
 		}
 	}
 	ASSERT_EQ(0, cp_stats_quiet(self->dev, &st, 5000));
@@ -457,7 +458,7 @@ TEST_F_TIMEOUT(uring, get_beside_completions, 120)
 	if (!u_setup(_metadata, self, variant->strategy,
 		     "load_delay_us=500000 slow_load_ms=3000 loader_max_active=64"))
 		return;
-	ASSERT_EQ(0, cp_stats(self->dev, &st0));
+	ASSERT_EQ(0, cp_dev_stats(self->dev, &st0));
 	for (i = 0; i < 8; i++) {
 		snprintf(key, sizeof(key), "beside-%d", i);
 		u_fill(&self->g[i], key);
@@ -466,13 +467,13 @@ TEST_F_TIMEOUT(uring, get_beside_completions, 120)
 	}
 	ASSERT_EQ(8, io_uring_submit(&self->ring));
 	/* Their loads end after 0.5 s, while this GET waits 3 s. */
-	ret = cp_get(self->dev, "slow-beside", strlen("slow-beside"), val,
-		     sizeof(val), &len);
+	ret = cp_dev_get(self->dev, "slow-beside", strlen("slow-beside"), val,
+			 sizeof(val), &len);
 	ASSERT_EQ(0, ret) TH_LOG("%s", strerror(-ret));
 	/* Their task work ran as the GET returned: they came during it. */
 	EXPECT_EQ(8U, io_uring_cq_ready(&self->ring));
-	EXPECT_TRUE(cp_parse_value("slow-beside", strlen("slow-beside"), val,
-				   len, &seq));
+	EXPECT_EQ(0, cp_parse_value("slow-beside", strlen("slow-beside"), val,
+				    len, &seq));
 	for (i = 0; i < 8; i++) {
 		ret = u_wait(&self->ring, &tag);
 		if (tag < 8)
@@ -496,7 +497,7 @@ TEST_F_TIMEOUT(uring, slow_burst_one_load_time, 120)
 	if (!u_setup(_metadata, self, variant->strategy,
 			"slow_load_ms=4000 loader_max_active=128"))
 		return;
-	ASSERT_EQ(0, cp_stats(self->dev, &st0));
+	ASSERT_EQ(0, cp_dev_stats(self->dev, &st0));
 	for (i = 0; i < NKEYS; i++) {
 		snprintf(key, sizeof(key), "slow-uring-%d", i);
 		u_fill(&self->g[i], key);
@@ -523,9 +524,9 @@ TEST_F_TIMEOUT(uring, one_key_shares_a_load, 120)
 	if (!u_setup(_metadata, self, variant->strategy,
 			"slow_load_ms=2000 loader_max_active=64"))
 		return;
-	dedup = cp_dedup();
+	dedup = cp_proc_dedup(CP_PROC_STATS);
 	ASSERT_LE(0, dedup) TH_LOG("no dedup line in " CP_PROC_STATS);
-	ASSERT_EQ(0, cp_stats(self->dev, &st0));
+	ASSERT_EQ(0, cp_dev_stats(self->dev, &st0));
 	for (i = 0; i < 32; i++)
 		u_fill(&self->g[i], "slow-uring-shared");
 	u_burst(_metadata, self, 32, res);
@@ -544,7 +545,7 @@ TEST_F_TIMEOUT(uring, max_async_bound, 120)
 	if (!u_setup(_metadata, self, variant->strategy,
 			"slow_load_ms=2000 max_async=4"))
 		return;
-	ASSERT_EQ(0, cp_stats(self->dev, &st0));
+	ASSERT_EQ(0, cp_dev_stats(self->dev, &st0));
 	for (i = 0; i < 8; i++) {
 		snprintf(key, sizeof(key), "slow-bound-%d", i);
 		u_fill(&self->g[i], key);
@@ -566,7 +567,7 @@ TEST_F_TIMEOUT(uring, max_async_bound, 120)
 		res[i] = INT_MIN;
 	u_burst(_metadata, self, 8, res);
 	u_check_values(_metadata, self, 8, res);
-	ASSERT_EQ(0, cp_stats(self->dev, &st0));
+	ASSERT_EQ(0, cp_dev_stats(self->dev, &st0));
 	EXPECT_EQ(st.hits + 8, st0.hits);
 }
 
@@ -593,11 +594,11 @@ TEST_F_TIMEOUT(uring, unmapped_buffer_efault, 120)
 	ret = u_wait(&self->ring, &tag);
 	EXPECT_EQ(-EFAULT, ret);
 	/* The value was cached all the same, and the module still answers. */
-	ASSERT_EQ(0, cp_stats(self->dev, &st0));
+	ASSERT_EQ(0, cp_dev_stats(self->dev, &st0));
 	u_fill(g, "slow-unmapped");
 	ret = u_get_one(&self->ring, self->dev, g, sizeof(g->get));
 	EXPECT_EQ((int)strlen("slow-unmapped:1"), ret);
-	ASSERT_EQ(0, cp_stats(self->dev, &st));
+	ASSERT_EQ(0, cp_dev_stats(self->dev, &st));
 	EXPECT_EQ(st0.hits + 1, st.hits);
 }
 
@@ -612,7 +613,7 @@ TEST_F_TIMEOUT(uring, invalidated_while_pending, 120)
 
 	if (!u_setup(_metadata, self, variant->strategy, "slow_load_ms=2000"))
 		return;
-	ASSERT_EQ(0, cp_stats(self->dev, &st0));
+	ASSERT_EQ(0, cp_dev_stats(self->dev, &st0));
 	g = &self->g[0];
 	u_fill(g, "slow-inval");
 	u_prep(&self->ring, self->dev, g, sizeof(g->get), 1);
@@ -620,7 +621,7 @@ TEST_F_TIMEOUT(uring, invalidated_while_pending, 120)
 	/* Invalidated once the lookup waits (kthread issues from a worker). */
 	end = cp_now_ms() + 1500;
 	do {
-		ASSERT_EQ(0, cp_stats(self->dev, &st));
+		ASSERT_EQ(0, cp_dev_stats(self->dev, &st));
 	} while (st.misses == st0.misses && cp_now_ms() < end && !usleep(1000));
 	ASSERT_EQ(st0.misses + 1, st.misses);
 	k.key = (uintptr_t)g->key;
@@ -628,7 +629,7 @@ TEST_F_TIMEOUT(uring, invalidated_while_pending, 120)
 	ASSERT_EQ(0, ioctl(self->dev, CACHEPROXY_IOC_INVALIDATE, &k));
 	ret = u_wait(&self->ring, &tag);
 	ASSERT_LT(0, ret) TH_LOG("%s", strerror(-ret));
-	EXPECT_TRUE(cp_parse_value(g->key, strlen(g->key), g->val, ret, &seq));
+	EXPECT_EQ(0, cp_parse_value(g->key, strlen(g->key), g->val, ret, &seq));
 	/* Not cached: the next lookup loads again. */
 	ret = u_get_one(&self->ring, self->dev, g, sizeof(g->get));
 	EXPECT_LT(0, ret);

@@ -14,6 +14,7 @@
 #include <linux/cacheproxy.h>
 
 #include "client.h"
+#include "counters.h"
 
 static const char usage_text[] =
 "usage: cacheproxy [--device PATH] COMMAND [ARGS...]\n"
@@ -123,29 +124,14 @@ static int cmd_stats(int fd)
 		return 1;
 	}
 	printf("strategy %s\n", st.strategy);
-#define P(x) printf(#x " %llu\n", (unsigned long long)st.x)
-	P(lookups);
-	P(hits);
-	P(misses);
-	P(loads_started);
-	P(loads_ok);
-	P(loads_failed);
-	P(coalesced);
-	P(evictions);
-	P(expirations);
-	P(invalidations);
-	P(entries);
-	P(inflight);
 	/* Counters a kernel's STATS version lacks are not printed. */
-	if (st.version >= 2)
-		P(nomem);
-	if (st.version >= 3)
-		P(refused);
-	if (st.version >= 4)
-		P(bytes);
+	for (i = 0; i < cp_nr_counters; i++) {
+		if (st.version >= cp_counters[i].version)
+			printf("%s %llu\n", cp_counters[i].name,
+			       (unsigned long long)cp_counter_value(&st, i));
+	}
 	if (st.version >= 5)
-		P(lat_sample);
-#undef P
+		printf("lat_sample %u\n", st.lat_sample);
 	for (i = 0; i < CACHEPROXY_LAT_BUCKETS; i++) {
 		if (st.lat_ns_log2[i])
 			printf("lat_ns_log2_%u %llu\n", i,

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A user-space stand-in for the module, for testing cacheproxy-stress on a
- * host without it (make fake-stress; never installed). Implements client.h
- * over an in-process cache with the loader's contract: one global lock,
- * loads of 10 us outside it, dedup of in-flight keys unless FAKE_DEDUP=0
- * (as the module, it says which in its stats file's dedup line);
- * FAKE_STRATEGY names it (default shard). FAKE_BUG=key|n|errno|dedup
- * breaks the contract on purpose to prove the checks catch it ("dedup":
- * it says "dedup 1" but every miss loads).
+ * host without it (make fake-stress; never installed). Implements the
+ * library's client.h, in place of lib/client.c, over an in-process cache
+ * with the loader's contract: one global lock, loads of 10 us outside it,
+ * dedup of in-flight keys unless FAKE_DEDUP=0 (as the module, it says
+ * which in its stats file's dedup line); FAKE_STRATEGY names it (default:
+ * the module's default strategy). FAKE_BUG=key|n|errno|dedup breaks the
+ * contract on purpose to prove the checks catch it ("dedup": it says
+ * "dedup 1" but every miss loads).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include <linux/cacheproxy.h>
 
 #include "client.h"
+#include "strategies.h"
 
 #define BUCKETS 65536
 
@@ -48,7 +50,8 @@ static void setup(void)
 
 	if (dedup >= 0)
 		return;
-	snprintf(stats.strategy, sizeof(stats.strategy), "%s", s ? s : "shard");
+	snprintf(stats.strategy, sizeof(stats.strategy), "%s",
+		 s ? s : cp_strategy_names[CP_STRATEGY_DEFAULT]);
 	bug = !b ? 0 : !strcmp(b, "key") ? 1 : !strcmp(b, "n") ? 2 :
 	      !strcmp(b, "dedup") ? 4 : 3;
 	says_dedup = !(d && !strcmp(d, "0"));

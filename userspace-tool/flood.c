@@ -37,11 +37,11 @@
 
 #include <linux/cacheproxy.h>
 
+#include "client.h"
+#include "procfs.h"
 #include "verify.h"
 
-#define PROC_STATS	"/proc/cacheproxy/stats"
-#define PROC_ENTRIES	"/proc/cacheproxy/entries"
-#define PROC_CONTROL	"/proc/cacheproxy/control"
+#define PROC_ENTRIES	CP_PROC_DIR "entries"
 #define PARAM_CAPACITY	"/sys/module/cacheproxy/parameters/capacity"
 #define SLAB_SYSFS	"/sys/kernel/slab/"
 #define BATCH		64
@@ -83,19 +83,7 @@ static int read_ull(const char *path, unsigned long long *v)
 /* The "entries" line of /proc/cacheproxy/stats. */
 static int entries_gauge(unsigned long long *v)
 {
-	char line[128];
-	FILE *f = fopen(PROC_STATS, "r");
-	int ret = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "entries %llu", v) == 1) {
-			ret = 0;
-			break;
-		}
-	fclose(f);
-	return ret;
+	return cp_proc_stat(CP_DEFAULT_PROC_STATS, "entries", v);
 }
 
 /* Lines of /proc/cacheproxy/entries: the entries really in the table. */
@@ -166,14 +154,7 @@ static long long module_active(void)
 
 static int control_flush(void)
 {
-	int fd = open(PROC_CONTROL, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, "flush\n", 6);
-	close(fd);
-	return n == 6 ? 0 : -EIO;
+	return cp_write_file(CP_PROC_DIR "control", "flush\n", 6);
 }
 
 static void *flood_worker(void *arg)
@@ -181,10 +162,9 @@ static void *flood_worker(void *arg)
 	static __thread char keys[BATCH][32], vals[BATCH][CACHEPROXY_VALUE_MAX];
 	struct cacheproxy_batch_item items[BATCH];
 	struct flood *fl = arg;
-	struct cacheproxy_get_batch b = { .items = (uintptr_t)items };
 	unsigned long long first, i, n;
-	uint64_t seq;
-	int dev;
+	__u64 seq;
+	int dev, err;
 
 	dev = open(fl->device, O_RDWR | O_CLOEXEC);
 	if (dev < 0) {
@@ -203,10 +183,12 @@ static void *flood_worker(void *arg)
 			items[i].value = (uintptr_t)vals[i];
 			items[i].value_size = sizeof(vals[i]);
 		}
-		b.count = n;
-		if (ioctl(dev, CACHEPROXY_IOC_GET_BATCH, &b)) {
+		err = cp_dev_get_batch(dev, items, n);
+		if (err) {
 			if (atomic_fetch_add(&fl->errors, 1) < 5)
-				perror("cacheproxy-flood: GET_BATCH");
+				fprintf(stderr,
+					"cacheproxy-flood: GET_BATCH: %s\n",
+					strerror(-err));
 			continue;
 		}
 		for (i = 0; i < n; i++)
@@ -289,13 +271,13 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct flood fl = {
-		.device = "/dev/cacheproxy", .keys = 1000000, .threads = 8,
+		.device = CP_DEFAULT_DEVICE, .keys = 1000000, .threads = 8,
 	};
 	pthread_t tid[MAX_THREADS];
 	long long base, full, after = -1, start, secs, lines;
 	unsigned long long v, gauge = 0;
 	unsigned int i;
-	int c, fd, ret = 0;
+	int c, fd, err, ret = 0;
 
 	while ((c = getopt_long(argc, argv, "k:t:b:d:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -379,8 +361,10 @@ int main(int argc, char **argv)
 	       secs, fl.samples, fl.max_gauge, fl.max_lines, fl.bound, fl.over,
 	       gauge, full);
 
-	if (!fl.no_flush && control_flush()) {
-		perror("cacheproxy-flood: flush");
+	err = fl.no_flush ? 0 : control_flush();
+	if (err) {
+		fprintf(stderr, "cacheproxy-flood: flush: %s\n",
+			strerror(-err));
 		return 1;
 	}
 	/*

@@ -129,9 +129,10 @@
 #include <linux/cacheproxy.h>
 #include <liburing.h>
 
+#include "client.h"
+#include "rng.h"
 #include "verify.h"
 
-#define PROC_DIR	"/proc/cacheproxy/"
 #define PARAMS_GLOB	"/sys/module/cacheproxy/parameters/*"
 #define PAGE		4096UL
 #define MAX_ERRNO	134
@@ -238,7 +239,7 @@ struct chan {
 #define STALE_RING	64
 
 struct fuzz {
-	uint64_t rng;
+	struct cp_rng rng;
 	unsigned long long calls;
 	bool verbose;
 	bool channel;		/* --channel */
@@ -262,23 +263,14 @@ struct fuzz {
 	unsigned long long reqs, requeued, taken[3], timed_out;
 };
 
-static uint64_t xorshift(uint64_t *s)
-{
-	/* xorshift64* */
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 2685821657736338717ULL;
-}
-
 static uint64_t rnd(struct fuzz *f)
 {
-	return xorshift(&f->rng);
+	return cp_rng_next(&f->rng);
 }
 
 static uint64_t below(struct fuzz *f, uint64_t n)
 {
-	return n ? rnd(f) % n : 0;
+	return cp_rng_below(&f->rng, n);
 }
 
 static size_t area_size(enum area a)
@@ -506,7 +498,7 @@ static void check_value(struct fuzz *f, enum call c, uint64_t key,
 			uint32_t val_size)
 {
 	const char *v = (const char *)(uintptr_t)val;
-	uint64_t seq;
+	__u64 seq;
 
 	if (val_len > CACHEPROXY_VALUE_MAX || val_len > val_size) {
 		symptom(f, c, "value_len %llu for a buffer of %llu",
@@ -1088,12 +1080,13 @@ static int open_all(struct fuzz *f, const char *device)
 		fprintf(stderr, "cacheproxy-fuzz: io_uring: %s\n", strerror(-i));
 		return -1;
 	}
-	f->lookup = open(PROC_DIR "lookup", O_RDWR | O_CLOEXEC);
-	f->control = open(PROC_DIR "control", O_WRONLY | O_CLOEXEC);
-	f->ro[0] = open(PROC_DIR "stats", O_RDONLY | O_CLOEXEC);
-	f->ro[1] = open(PROC_DIR "entries", O_RDONLY | O_CLOEXEC);
+	f->lookup = open(CP_PROC_DIR "lookup", O_RDWR | O_CLOEXEC);
+	f->control = open(CP_PROC_DIR "control", O_WRONLY | O_CLOEXEC);
+	f->ro[0] = open(CP_PROC_DIR "stats", O_RDONLY | O_CLOEXEC);
+	f->ro[1] = open(CP_PROC_DIR "entries", O_RDONLY | O_CLOEXEC);
 	for (i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), PROC_DIR "%s", proc_readable[i]);
+		snprintf(path, sizeof(path), CP_PROC_DIR "%s",
+			 proc_readable[i]);
 		f->rd[i] = open(path, i ? O_RDONLY | O_CLOEXEC :
 				O_RDWR | O_CLOEXEC);
 		if (f->rd[i] < 0)
@@ -1101,7 +1094,7 @@ static int open_all(struct fuzz *f, const char *device)
 	}
 	if (f->lookup < 0 || f->control < 0 || f->ro[0] < 0 || f->ro[1] < 0 ||
 	    i < 3) {
-		fprintf(stderr, "cacheproxy-fuzz: " PROC_DIR ": %s\n",
+		fprintf(stderr, "cacheproxy-fuzz: " CP_PROC_DIR ": %s\n",
 			strerror(errno));
 		return -1;
 	}
@@ -1287,7 +1280,7 @@ struct caller {
 	pthread_t tid;
 	struct fuzz *f;
 	unsigned int idx;
-	uint64_t rng;
+	struct cp_rng rng;
 };
 
 static void caller_check(struct fuzz *f, const char *key, size_t len,
@@ -1347,14 +1340,15 @@ static void *caller_run(void *arg)
 		goto out;
 	}
 	for (n = 0; !__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE); n++) {
-		switch (xorshift(&cl->rng) % 8) {
+		switch (cp_rng_below(&cl->rng, 8)) {
 		case 0:
 		case 1:
 			len = snprintf(key, sizeof(key), "h%u",
-				       (unsigned int)(xorshift(&cl->rng) % HOT_KEYS));
+				       (unsigned int)cp_rng_below(&cl->rng,
+								  HOT_KEYS));
 			break;
 		case 2:
-			len = 100 + xorshift(&cl->rng) % 156;
+			len = 100 + cp_rng_below(&cl->rng, 156);
 			i = snprintf(key, sizeof(key), "L%u-%llu-", cl->idx, n);
 			for (; i < len; i++)
 				key[i] = 'a' + i % 26;
@@ -2664,7 +2658,7 @@ static int ch_run(struct fuzz *f)
 	for (n = 0; n < NR_CALLERS; n++) {
 		cl[n].f = f;
 		cl[n].idx = n;
-		cl[n].rng = f->rng ^ (0x9e3779b97f4a7c15ULL * (n + 1));
+		cp_rng_seed(&cl[n].rng, rnd(f), n + 1);
 		if (pthread_create(&cl[n].tid, NULL, caller_run, &cl[n])) {
 			fprintf(stderr, "cacheproxy-fuzz: pthread_create failed\n");
 			_exit(2);
@@ -2771,7 +2765,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct fuzz f;
-	const char *device = "/dev/cacheproxy";
+	const char *device = CP_DEFAULT_DEVICE;
 	unsigned long long seed = time(NULL) ^ ((unsigned long long)getpid() << 32);
 	char *end;
 	int c, status;
@@ -2815,7 +2809,7 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		goto bad_usage;
-	f.rng = seed ? seed : 1;
+	cp_rng_seed(&f.rng, seed, 0);
 	f.device = device;
 	printf("cacheproxy-fuzz: seed %llu, %llu calls%s\n", seed, f.calls,
 	       f.channel ? ", the loader channel" : "");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * PRNG, Zipf sampler and key names for cacheproxy-stress (see keygen.h).
+ * Zipf sampler and key names for cacheproxy-stress (see keygen.h).
  */
 #include <math.h>
 #include <stdio.h>
@@ -8,54 +8,6 @@
 #include <linux/cacheproxy.h>
 
 #include "keygen.h"
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-void cp_rng_seed(struct cp_rng *r, uint64_t seed, uint64_t stream)
-{
-	uint64_t x = seed ^ (stream * 0xd1342543de82ef95ULL);
-	int i;
-
-	for (i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&x);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-uint64_t cp_rng_next(struct cp_rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t result = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
-}
-
-uint64_t cp_rng_below(struct cp_rng *r, uint64_t n)
-{
-	return (uint64_t)(((unsigned __int128)cp_rng_next(r) * n) >> 64);
-}
-
-double cp_rng_double(struct cp_rng *r)
-{
-	return (double)(cp_rng_next(r) >> 11) * 0x1.0p-53;
-}
 
 /* log1p(x) / x, continuous at 0 */
 static double log1p_over_x(double x)

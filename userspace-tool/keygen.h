@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Key choice: a small per-thread PRNG, a Zipf sampler, key formatting.
+ * Key choice: a Zipf sampler over the library's PRNG, key formatting.
  */
 #ifndef _CP_KEYGEN_H
 #define _CP_KEYGEN_H
@@ -8,17 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* xoshiro256**: fast, good enough, one state per thread. */
-struct cp_rng {
-	uint64_t s[4];
-};
-
-void cp_rng_seed(struct cp_rng *r, uint64_t seed, uint64_t stream);
-uint64_t cp_rng_next(struct cp_rng *r);
-/* Uniform in [0, n); n > 0. */
-uint64_t cp_rng_below(struct cp_rng *r, uint64_t n);
-/* Uniform in [0, 1). */
-double cp_rng_double(struct cp_rng *r);
+#include "rng.h"
 
 /*
  * Zipf over ranks 1..n with exponent s > 0: P(k) ~ 1 / k^s. Rejection

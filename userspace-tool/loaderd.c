@@ -529,10 +529,7 @@ static void read_sizes(size_t hdr)
 /* A new channel, or -1 after saying why. */
 static int attach(void)
 {
-	struct cacheproxy_loader_attach a = {
-		.size = sizeof(a),
-		.flags = CACHEPROXY_LOADER_CLOEXEC,
-	};
+	struct cacheproxy_loader_attach a;
 	const char *hint = "";
 	int fd;
 
@@ -542,7 +539,7 @@ static int attach(void)
 			fail("%s: %s", opt.fake, strerror(-fd));
 		return fd < 0 ? -1 : fd;
 	}
-	fd = ioctl(dev_fd, CACHEPROXY_IOC_LOADER_ATTACH, &a);
+	fd = cp_dev_loader_attach(dev_fd, CACHEPROXY_LOADER_CLOEXEC, &a);
 	if (fd >= 0) {
 		/* The kernel writes back what it knows of the struct. */
 		size_t known = offsetof(typeof(a), value_max) +
@@ -554,7 +551,7 @@ static int attach(void)
 			read_sizes(a.request_size);
 		return fd;
 	}
-	switch (errno) {
+	switch (-fd) {
 	case EOPNOTSUPP:
 		hint = " (the module was loaded with loader=synthetic; load it with loader=user)";
 		break;
@@ -565,7 +562,7 @@ static int attach(void)
 		hint = " (the module is too old for loader daemons)";
 		break;
 	}
-	fail("%s: attach: %s%s", opt.device, strerror(errno), hint);
+	fail("%s: attach: %s%s", opt.device, strerror(-fd), hint);
 	return -1;
 }
 

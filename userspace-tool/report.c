@@ -7,43 +7,10 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "counters.h"
 #include "expect.h"
 #include "options.h"
 #include "report.h"
-
-static const struct {
-	const char *name;
-	size_t off;
-	bool gauge;		/* a level, not a counter: no delta */
-} stat_fields[] = {
-#define F(x, g) { #x, offsetof(struct cacheproxy_stats, x), g }
-	F(lookups, false),
-	F(hits, false),
-	F(misses, false),
-	F(loads_started, false),
-	F(loads_ok, false),
-	F(loads_failed, false),
-	F(coalesced, false),
-	F(evictions, false),
-	F(expirations, false),
-	F(invalidations, false),
-	F(entries, true),
-	F(inflight, true),
-	F(nomem, false),
-	F(refused, false),
-	F(bytes, true),
-#undef F
-};
-
-#define NR_STAT_FIELDS (sizeof(stat_fields) / sizeof(stat_fields[0]))
-
-static uint64_t stat(const struct cacheproxy_stats *s, unsigned int i)
-{
-	uint64_t v;
-
-	memcpy(&v, (const char *)s + stat_fields[i].off, sizeof(v));
-	return v;
-}
 
 #define DELTA(r, field) ((r)->after.field - (r)->before.field)
 
@@ -140,15 +107,16 @@ static void kernel_stats_text(FILE *f, const struct cp_results *r)
 	unsigned int i;
 
 	fprintf(f, "kernel stats  (after - before)\n");
-	for (i = 0; i < NR_STAT_FIELDS; i++) {
-		if (stat_fields[i].gauge)
-			fprintf(f, "  %-14s %llu (now)\n",
-				stat_fields[i].name,
-				(unsigned long long)stat(&r->after, i));
+	for (i = 0; i < cp_nr_counters; i++) {
+		uint64_t after = cp_counter_value(&r->after, i);
+
+		if (cp_counters[i].gauge)
+			fprintf(f, "  %-14s %llu (now)\n", cp_counters[i].name,
+				(unsigned long long)after);
 		else
-			fprintf(f, "  %-14s %llu\n", stat_fields[i].name,
-				(unsigned long long)(stat(&r->after, i) -
-						     stat(&r->before, i)));
+			fprintf(f, "  %-14s %llu\n", cp_counters[i].name,
+				(unsigned long long)(after -
+					cp_counter_value(&r->before, i)));
 	}
 }
 
@@ -288,13 +256,13 @@ static void json_stats(FILE *f, const char *name,
 	unsigned int i;
 
 	fprintf(f, "  \"%s\": {", name);
-	for (i = 0; i < NR_STAT_FIELDS; i++) {
-		uint64_t v = stat(a, i);
+	for (i = 0; i < cp_nr_counters; i++) {
+		uint64_t v = cp_counter_value(a, i);
 
-		if (b && !stat_fields[i].gauge)
-			v -= stat(b, i);
+		if (b && !cp_counters[i].gauge)
+			v -= cp_counter_value(b, i);
 		fprintf(f, "%s\"%s\": %llu", i ? ", " : "",
-			stat_fields[i].name, (unsigned long long)v);
+			cp_counters[i].name, (unsigned long long)v);
 	}
 	fprintf(f, "},\n");
 }

@@ -2,8 +2,10 @@
 /*
  * Host-side unit checks of the parts of cacheproxy-stress that need no
  * module: the histogram, answer verification (the synthetic loader's
- * contract and --expect FILE), the Zipf sampler, option parsing, and the
- * memcached client against canned answers over a socketpair.
+ * contract and --expect FILE), the Zipf sampler, option parsing, the
+ * memcached client against canned answers over a socketpair, and what of
+ * libcacheproxy needs no module (the value parser, the stats lines, the
+ * counter and strategy lists, the PRNG's bounds).
  * Prints one line per failure and "unit-test: N checks, M failed".
  * Exit status: 0 all passed, 1 a check failed.
  */
@@ -18,11 +20,17 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <linux/cacheproxy.h>
+
+#include "counters.h"
 #include "expect.h"
 #include "hist.h"
 #include "keygen.h"
 #include "memcached.h"
 #include "options.h"
+#include "procfs.h"
+#include "rng.h"
+#include "strategies.h"
 #include "verify.h"
 
 static unsigned int checks, failed;
@@ -123,6 +131,67 @@ static void test_verify(void)
 	CHECK(verdict("xenoent-1", 0, "xenoent-1:9", &n) == CP_ANSWER_OK);
 	CHECK(cp_key_expected_errno("enoent", 6) == 0);
 	CHECK(cp_key_expected_errno("enoent-", 7) == ENOENT);
+}
+
+/* libcacheproxy's parts that need no module. */
+static void test_lib(void)
+{
+	static const char text[] = "strategy x\ndedup 1\nlookups 12\n"
+				   "hitsx 3\nhits 7\nbad x\n"
+				   "big 99999999999999999999\n";
+	struct cacheproxy_stats st = { .lookups = 5, .bytes = 9 };
+	unsigned long long v = 0;
+	size_t next = offsetof(struct cacheproxy_stats, lookups);
+	struct cp_rng r;
+	unsigned int i, j;
+	__u64 n = 1;
+
+	/* One parser, one convention: 0, or -EBADMSG with N zeroed. */
+	CHECK(cp_parse_value("k", 1, "k:42", 4, &n) == 0 && n == 42);
+	CHECK(cp_parse_value("k", 1, "k:042", 5, &n) == -EBADMSG && n == 0);
+	CHECK(cp_parse_value("k", 1, "j:1", 3, &n) == -EBADMSG);
+
+	CHECK(cp_stat_line(text, "hits", &v) == 0 && v == 7);
+	CHECK(cp_stat_line(text, "dedup", &v) == 0 && v == 1);
+	CHECK(cp_stat_line(text, "strategy", &v) == -EINVAL);
+	CHECK(cp_stat_line(text, "bad", &v) == -EINVAL);
+	CHECK(cp_stat_line(text, "big", &v) == -EINVAL);
+	CHECK(cp_stat_line(text, "misses", &v) == -ENODATA);
+
+	/*
+	 * The counters: every __u64 from lookups to inflight, then nomem,
+	 * refused and bytes, in the struct's order, none twice.
+	 */
+	CHECK(cp_nr_counters == 15);
+	for (i = 0; i < cp_nr_counters; i++) {
+		if (!strcmp(cp_counters[i].name, "nomem"))
+			next = offsetof(struct cacheproxy_stats, nomem);
+		CHECK(cp_counters[i].offset == next);
+		next += sizeof(__u64);
+		CHECK(cp_counters[i].version >= 1 &&
+		      cp_counters[i].version <= CACHEPROXY_STATS_VERSION);
+	}
+	CHECK(next == offsetof(struct cacheproxy_stats, lat_sample));
+	CHECK(cp_counter_value(&st, 0) == 5 &&
+	      !strcmp(cp_counters[0].name, "lookups"));
+	CHECK(cp_counter_value(&st, cp_nr_counters - 1) == 9 &&
+	      cp_counters[cp_nr_counters - 1].gauge);
+
+	for (i = 0; i < CP_NR_STRATEGIES; i++) {
+		CHECK(cp_strategy_names[i] && *cp_strategy_names[i] &&
+		      strlen(cp_strategy_names[i]) < CACHEPROXY_STRATEGY_LEN);
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(cp_strategy_names[i],
+				     cp_strategy_names[j]));
+	}
+
+	cp_rng_seed(&r, 1, 0);
+	CHECK(cp_rng_below(&r, 0) == 0);
+	CHECK(cp_rng_below(&r, 1) == 0);
+	for (i = 0; i < 1000; i++) {
+		CHECK(cp_rng_below(&r, 3) < 3);
+		CHECK(cp_rng_below(&r, UINT64_MAX) < UINT64_MAX);
+	}
 }
 
 /* cp_expect_parse() of a copy of @text; @err gets its message. */
@@ -504,6 +573,7 @@ int main(void)
 
 	test_hist();
 	test_verify();
+	test_lib();
 	test_expect();
 	test_zipf();
 	test_memcached();

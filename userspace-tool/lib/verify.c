@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Verification of answers against the loader's contract (see verify.h).
+ * Verification of answers against the loader's contract (see verify.h), for
+ * the tools and the kselftests.
  */
 #include <errno.h>
 #include <string.h>
@@ -24,22 +25,22 @@ int cp_key_expected_errno(const char *key, size_t key_len)
 }
 
 int cp_parse_value(const char *key, size_t key_len, const char *val,
-		   size_t val_len, uint64_t *n)
+		   size_t val_len, __u64 *n)
 {
 	const char *p = val + key_len + 1, *end = val + val_len;
-	uint64_t v = 0;
+	__u64 v = 0;
 
 	*n = 0;
 	if (val_len < key_len + 2 || memcmp(val, key, key_len) ||
 	    val[key_len] != ':')
-		return -1;
+		return -EBADMSG;
 	if (end - p > 20 || *p == '0')
-		return -1;
+		return -EBADMSG;
 	for (; p < end; p++) {
 		unsigned int d = (unsigned char)*p - '0';
 
 		if (d > 9 || v > (UINT64_MAX - d) / 10)
-			return -1;
+			return -EBADMSG;
 		v = v * 10 + d;
 	}
 	*n = v;
@@ -50,13 +51,15 @@ enum cp_verdict cp_verify_answer(const char *key, size_t key_len, int err,
 				 const char *val, size_t val_len, uint64_t *n)
 {
 	int expected = cp_key_expected_errno(key, key_len);
+	__u64 v;
 
 	*n = 0;
 	if (!err) {
 		if (expected)
 			return CP_ANSWER_WRONG;
-		if (cp_parse_value(key, key_len, val, val_len, n))
+		if (cp_parse_value(key, key_len, val, val_len, &v))
 			return CP_ANSWER_WRONG;
+		*n = v;
 		return CP_ANSWER_OK;
 	}
 	if (err == expected)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The loader's contract, checked on every answer:
+ * libcacheproxy, the synthetic loader's contract, checked on every answer
+ * by the tools and the kselftests:
  *   - a key that begins "enoent-" fails with ENOENT, "eio-" with EIO;
  *   - any other key succeeds with the value "KEY:N", KEY exactly the key
  *     asked and N a positive decimal u64 without leading zeros.
@@ -10,6 +11,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <linux/types.h>
 
 enum cp_verdict {
 	CP_ANSWER_OK,		/* the right value */
@@ -22,11 +25,13 @@ enum cp_verdict {
 int cp_key_expected_errno(const char *key, size_t key_len);
 
 /*
- * Parse @val as "KEY:N" for @key: returns 0 and stores N in @n, or -1 when
- * the value is malformed or names another key.
+ * Parse @val (@val_len bytes, not NUL-terminated) as "KEY:N" for @key, N a
+ * decimal u64 (the UAPI's __u64, as the kselftests hold it): returns 0 and
+ * stores N in @n, or -EBADMSG (and 0 in @n) when the value is malformed
+ * or names another key.
  */
 int cp_parse_value(const char *key, size_t key_len, const char *val,
-		   size_t val_len, uint64_t *n);
+		   size_t val_len, __u64 *n);
 
 /*
  * Judge one answer: @err is 0 (success, @val holds the value) or the

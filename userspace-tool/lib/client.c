@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Thin wrappers over the ioctls of /dev/cacheproxy and the proc lookup
- * file, shared by cacheproxy and cacheproxy-stress.
+ * file (see client.h), shared by the tools and the kselftests.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +13,7 @@
 #include <linux/cacheproxy.h>
 
 #include "client.h"
+#include "procfs.h"
 
 int cp_open(const char *path)
 {
@@ -29,15 +30,14 @@ int cp_dev_get(int fd, const char *key, size_t key_len, char *val,
 		.value = (uintptr_t)val,
 		.key_len = (__u32)key_len,
 		.value_size = (__u32)val_size,
+		.value_len = UINT32_MAX,	/* not written */
 	};
+	int ret = ioctl(fd, CACHEPROXY_IOC_GET, &g) < 0 ? -errno : 0;
 
-	*val_len = 0;
-	if (ioctl(fd, CACHEPROXY_IOC_GET, &g) < 0)
-		return -errno;
 	*val_len = g.value_len;
-	if (g.value_len > val_size)
+	if (!ret && g.value_len > val_size)
 		return -EOVERFLOW;	/* the kernel broke its own contract */
-	return 0;
+	return ret;
 }
 
 int cp_dev_get_batch(int fd, struct cacheproxy_batch_item *items,
@@ -80,44 +80,31 @@ int cp_dev_stats(int fd, struct cacheproxy_stats *st)
 	st->size = sizeof(*st);
 	if (ioctl(fd, CACHEPROXY_IOC_STATS, st) < 0)
 		return -errno;
-	st->strategy[sizeof(st->strategy) - 1] = '\0';
+	if (!memchr(st->strategy, '\0', sizeof(st->strategy)))
+		return -EBADMSG;	/* the kernel broke its own contract */
 	return 0;
+}
+
+int cp_dev_loader_attach(int fd, unsigned int flags,
+			 struct cacheproxy_loader_attach *a)
+{
+	int ch;
+
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->flags = flags;
+	ch = ioctl(fd, CACHEPROXY_IOC_LOADER_ATTACH, a);
+	return ch < 0 ? -errno : ch;
 }
 
 int cp_proc_dedup(const char *path)
 {
-	char text[8192], *d;
-	size_t len = 0;
-	ssize_t n;
-	int fd, err;
+	unsigned long long v;
+	int ret = cp_proc_stat(path, "dedup", &v);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		n = read(fd, text + len, sizeof(text) - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (len == sizeof(text) - 1)
-			break;
-	}
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	if (err)
-		return err;
-	text[len] = '\0';
-	if (!strncmp(text, "dedup ", 6))
-		d = text + 6;
-	else if ((d = strstr(text, "\ndedup ")))
-		d += 7;
-	else
-		return -ENODATA;
-	if ((d[0] != '0' && d[0] != '1') || d[1] != '\n')
-		return -EINVAL;
-	return d[0] - '0';
+	if (ret)
+		return ret;
+	return v > 1 ? -EINVAL : (int)v;
 }
 
 int cp_proc_get(struct cp_proc *p, const char *key, size_t key_len,
