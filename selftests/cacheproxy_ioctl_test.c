@@ -326,8 +326,11 @@ TEST_F(dev, stats_header)
 	} big;
 	struct cacheproxy_stats st;
 	size_t i;
+	int ret;
 
-	ASSERT_EQ(0, cp_dev_stats(self->dev, &st));
+	/* EBADMSG: the kernel left the strategy without its NUL */
+	ret = cp_dev_stats(self->dev, &st);
+	ASSERT_EQ(0, ret) TH_LOG("STATS: %s", strerror(-ret));
 	EXPECT_EQ(sizeof(st), st.size);
 	EXPECT_EQ((__u32)CACHEPROXY_STATS_VERSION, st.version);
 	ASSERT_GT(sizeof(st.strategy), strnlen(st.strategy, sizeof(st.strategy)));

@@ -324,8 +324,10 @@ int main(int argc, char **argv)
 	}
 
 	/* Baseline: an empty cache. */
-	if (control_flush()) {
-		perror("cacheproxy-flood: flush");
+	err = control_flush();
+	if (err) {
+		fprintf(stderr, "cacheproxy-flood: flush: %s\n",
+			strerror(-err));
 		return 2;
 	}
 	usleep(200000);

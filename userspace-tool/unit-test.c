@@ -162,16 +162,24 @@ static void test_lib(void)
 	 * The counters: every __u64 from lookups to inflight, then nomem,
 	 * refused and bytes, in the struct's order, none twice.
 	 */
+	/* a new STATS version must be looked at here (and in the table) */
+	_Static_assert(CACHEPROXY_STATS_VERSION == 5, "STATS version changed");
 	CHECK(cp_nr_counters == 15);
 	for (i = 0; i < cp_nr_counters; i++) {
 		if (!strcmp(cp_counters[i].name, "nomem"))
 			next = offsetof(struct cacheproxy_stats, nomem);
 		CHECK(cp_counters[i].offset == next);
 		next += sizeof(__u64);
-		CHECK(cp_counters[i].version >= 1 &&
-		      cp_counters[i].version <= CACHEPROXY_STATS_VERSION);
+		/* the STATS version that added each (the UAPI's history) */
+		CHECK(cp_counters[i].version ==
+		      (!strcmp(cp_counters[i].name, "nomem") ? 2 :
+		       !strcmp(cp_counters[i].name, "refused") ? 3 :
+		       !strcmp(cp_counters[i].name, "bytes") ? 4 : 1));
 	}
 	CHECK(next == offsetof(struct cacheproxy_stats, lat_sample));
+	/* after the counters only lat_sample and reserved, as of version 5 */
+	CHECK(sizeof(struct cacheproxy_stats) ==
+	      offsetof(struct cacheproxy_stats, reserved) + sizeof(__u32));
 	CHECK(cp_counter_value(&st, 0) == 5 &&
 	      !strcmp(cp_counters[0].name, "lookups"));
 	CHECK(cp_counter_value(&st, cp_nr_counters - 1) == 9 &&
