@@ -56,6 +56,20 @@ cacheproxy_start_gate_arrive(struct cacheproxy_start_gate *g)
 	return n;
 }
 
+/*
+ * For an opener that is not one of the threads: waits (TASK_IDLE) at most
+ * @timeout jiffies until @nr threads arrived. Returns what
+ * wait_event_idle_timeout() does: 0 when they did not all arrive.
+ */
+static inline long
+cacheproxy_start_gate_wait_arrived(struct cacheproxy_start_gate *g,
+				   unsigned int nr, long timeout)
+{
+	return wait_event_idle_timeout(g->wq,
+				       atomic_read(&g->arrived) == nr,
+				       timeout);
+}
+
 /* Opens the gate: every thread waiting there goes on. */
 static inline void cacheproxy_start_gate_open(struct cacheproxy_start_gate *g)
 {

@@ -260,7 +260,7 @@ void cacheproxy_kunit_burst_start(struct kunit *test,
 				  unsigned int nr)
 {
 	struct task_struct *task;
-	long left;
+	long left, wait;
 	unsigned int i;
 
 	KUNIT_ASSERT_LE(test, nr, CACHEPROXY_KUNIT_THREADS);
@@ -273,9 +273,8 @@ void cacheproxy_kunit_burst_start(struct kunit *test,
 				       PTR_ERR(task));
 		b->tasks[b->nr++] = task;
 	}
-	left = wait_event_idle_timeout(b->gate.wq,
-				       atomic_read(&b->gate.arrived) == nr,
-				       msecs_to_jiffies(CACHEPROXY_KUNIT_WAIT_MS));
+	wait = msecs_to_jiffies(CACHEPROXY_KUNIT_WAIT_MS);
+	left = cacheproxy_start_gate_wait_arrived(&b->gate, nr, wait);
 	KUNIT_ASSERT_GT_MSG(test, left, 0, "%d of %u threads at the barrier",
 			    atomic_read(&b->gate.arrived), nr);
 }
